@@ -1,0 +1,384 @@
+"""Reverse-mode automatic differentiation.
+
+A ``Function`` is one primitive operation. Its instance is the context of one call: ``forward``
+receives raw arrays (NumPy or CuPy) and may keep what ``backward`` needs on ``self``;
+``backward`` receives the gradient of the loss with respect to each output and returns one
+gradient per input (``None`` where an input needs none). ``apply`` wraps the result in Tensors
+and links the graph only when some input requires a gradient, so inference pays nothing for it.
+
+Rules every backward follows: never modify ``gy`` in place, and return either fresh arrays or
+views of ``gy``; the engine copies views before it stores them as a leaf's ``.grad``.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+
+from .backend import array_module
+
+__all__ = [
+    "Function",
+    "backward",
+    "unbroadcast",
+    "no_grad",
+    "enable_grad",
+    "set_grad_enabled",
+    "is_grad_enabled",
+    "detect_anomaly",
+    "set_detect_anomaly",
+    "is_anomaly_enabled",
+    "AnomalyError",
+]
+
+_Tensor = None  # set by tensor.py once the Tensor class exists (breaks the import cycle)
+
+
+class _State:
+    grad_enabled = True
+    anomaly = False
+
+
+_state = _State()
+
+
+class AnomalyError(FloatingPointError):
+    """Raised under ``detect_anomaly()`` at the first operation that produced a NaN or Inf."""
+
+
+def _stats(a) -> str:
+    try:
+        if a is None or not hasattr(a, "dtype") or a.dtype.kind not in "fc" or a.size == 0:
+            return f"shape {getattr(a, 'shape', ())}"
+        xp = array_module(a)
+        finite = a[xp.isfinite(a)]
+        base = f"shape {a.shape}, dtype {a.dtype}, {int(a.size - finite.size)} non-finite"
+        if finite.size:
+            base += f", min {float(finite.min()):.4g}, max {float(finite.max()):.4g}, "
+            base += f"mean {float(finite.mean()):.4g}"
+        return base
+    except Exception:  # statistics are a courtesy; never let them hide the real error
+        return f"shape {getattr(a, 'shape', ())}"
+
+
+def _check_finite(arrays, fn, phase: str, inputs) -> None:
+    for i, a in enumerate(arrays):
+        if a is None or not hasattr(a, "dtype") or a.dtype.kind not in "fc":
+            continue
+        xp = array_module(a)
+        if not bool(xp.isfinite(a).all()):
+            name = type(fn).__name__
+            where = getattr(fn, "module_path", None)
+            loc = f" in module '{where}'" if where else ""
+            lines = [f"detect_anomaly: {phase} of {name}{loc} produced a non-finite value "
+                     f"({'output' if phase == 'forward' else 'gradient'} {i}: {_stats(a)})."]
+            for j, x in enumerate(inputs):
+                lines.append(f"  input {j}: {_stats(x)}")
+            raise AnomalyError("\n".join(lines))
+
+
+class Function:
+    """Base class of every differentiable primitive.
+
+    Subclasses implement ``forward(self, *arrays, **params)`` and ``backward(self, *grads)``.
+    Use it through ``apply``, which accepts Tensors and plain values (constants) in any position.
+
+    Example:
+        >>> class Square(Function):
+        ...     def forward(self, x):
+        ...         self.x = x
+        ...         return x * x
+        ...     def backward(self, gy):
+        ...         return 2 * self.x * gy  # d/dx x^2 = 2x
+    """
+
+    needs_input_grad: tuple = ()
+    parents: tuple | None = None
+    n_out: int = 1
+
+    def forward(self, *arrays, **params):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def backward(self, *grads):  # pragma: no cover - abstract
+        raise NotImplementedError(f"{type(self).__name__} has no backward")
+
+    @classmethod
+    def apply(cls, *args, **params):
+        Tensor = _Tensor
+        datas = []
+        requires = False
+        for a in args:
+            if isinstance(a, Tensor):
+                datas.append(a.data)
+                if a.requires_grad:
+                    requires = True
+            else:
+                datas.append(a)
+        fn = cls.__new__(cls)
+        track = requires and _state.grad_enabled
+        if track:
+            fn.needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
+        out = fn.forward(*datas, **params)
+        if _state.anomaly:
+            _check_finite(out if isinstance(out, tuple) else (out,), fn, "forward", datas)
+        if not isinstance(out, tuple):
+            t = Tensor.__new__(Tensor)
+            t.data = out
+            t.grad = None
+            t.requires_grad = track
+            t._ctx = fn if track else None
+            t._idx = 0
+            t._retain = False
+            if track:
+                fn.parents = args
+            return t
+        outs = []
+        for i, o in enumerate(out):
+            t = Tensor.__new__(Tensor)
+            t.data = o
+            t.grad = None
+            t.requires_grad = track
+            t._ctx = fn if track else None
+            t._idx = i
+            t._retain = False
+            outs.append(t)
+        if track:
+            fn.parents = args
+            fn.n_out = len(out)
+            fn.out_meta = [(o.shape, o.dtype) for o in out]
+        return tuple(outs)
+
+
+def unbroadcast(grad, shape):
+    """Sum ``grad`` down to ``shape``: the adjoint of broadcasting ``shape`` up to grad.shape."""
+    if grad.shape == shape:
+        return grad
+    ndim_extra = grad.ndim - len(shape)
+    if ndim_extra:
+        grad = grad.sum(axis=tuple(range(ndim_extra)))
+    axes = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
+    if axes:
+        grad = grad.sum(axis=axes, keepdims=True)
+    return grad
+
+
+def _toposort(root):
+    """Functions reachable from ``root`` with every producer before its consumers (iterative)."""
+    order = []
+    seen = {id(root)}
+    stack = [(root, False)]
+    Tensor = _Tensor
+    while stack:
+        fn, expanded = stack.pop()
+        if expanded:
+            order.append(fn)
+            continue
+        if fn.parents is None:
+            raise RuntimeError(
+                f"Trying to backward through the graph a second time ({type(fn).__name__} was "
+                "already freed). Pass retain_graph=True to the first backward() if you need to "
+                "backward twice, or detach() tensors you carry across iterations."
+            )
+        stack.append((fn, True))
+        for p in fn.parents:
+            if isinstance(p, Tensor):
+                c = p._ctx
+                if c is not None and id(c) not in seen:
+                    seen.add(id(c))
+                    stack.append((c, False))
+    return order
+
+
+def _store_leaf(t, g, owned: set) -> None:
+    """Accumulate ``g`` into leaf ``t.grad``, copying whenever the array may be shared."""
+    if g.dtype != t.data.dtype:
+        g = g.astype(t.data.dtype)
+    elif t.grad is None and (id(g) in owned or g.base is not None or not g.flags.writeable
+                             or not g.flags.c_contiguous):
+        g = g.copy()
+    if g.shape != t.data.shape:  # a scalar leaf fed by a 0-d reduction, for instance
+        g = g.reshape(t.data.shape).copy()
+    if t.grad is None:
+        owned.add(id(g))
+        t.grad = _Tensor(g)
+    else:
+        t.grad.data += g
+
+
+def backward(tensor, grad=None, retain_graph: bool = False) -> None:
+    """Backpropagate from ``tensor``: add d(tensor)/d(leaf) * grad into every leaf's ``.grad``."""
+    Tensor = _Tensor
+    if not tensor.requires_grad:
+        raise RuntimeError(
+            "backward() called on a tensor that does not require grad: nothing it depends on has "
+            "requires_grad=True (or it was computed under no_grad())"
+        )
+    xp = array_module(tensor.data)
+    if grad is None:
+        if tensor.data.size != 1:
+            raise RuntimeError(
+                f"backward() without a grad argument needs a scalar output, got shape "
+                f"{tuple(tensor.data.shape)}; reduce it first (e.g. loss.sum() or loss.mean()) or "
+                "pass grad=a tensor of the same shape"
+            )
+        g = xp.ones_like(tensor.data)
+    else:
+        g = grad.data if isinstance(grad, Tensor) else xp.asarray(grad)
+        if g.shape != tensor.data.shape:
+            raise RuntimeError(
+                f"backward(grad=...) got grad of shape {tuple(g.shape)} for an output of shape "
+                f"{tuple(tensor.data.shape)}; they must match"
+            )
+        g = g.astype(tensor.data.dtype, copy=True)
+    owned: set = set()
+    root = tensor._ctx
+    if root is None:  # a leaf: its gradient is grad itself
+        _store_leaf(tensor, g, owned)
+        return
+    order = _toposort(root)
+    pending = {id(root): [None] * root.n_out}
+    pending[id(root)][tensor._idx] = g
+    anomaly = _state.anomaly
+    if tensor._retain:
+        _store_leaf(tensor, g, owned)
+    for fn in reversed(order):
+        gouts = pending.pop(id(fn), None)
+        if gouts is None:
+            continue
+        if fn.n_out == 1:
+            gin = fn.backward(gouts[0])
+        else:
+            for i, (shape, dtype) in enumerate(fn.out_meta):
+                if gouts[i] is None:
+                    gouts[i] = xp.zeros(shape, dtype)
+            gin = fn.backward(*gouts)
+        if not isinstance(gin, tuple):
+            gin = (gin,)
+        parents = fn.parents
+        if anomaly:
+            _check_finite(gin, fn, "backward", [p.data if isinstance(p, Tensor) else p
+                                                for p in parents])
+        for p, gp, need in zip(parents, gin, fn.needs_input_grad):
+            if not need or gp is None:
+                continue
+            ctx = p._ctx
+            if ctx is None:
+                _store_leaf(p, gp, owned)
+                continue
+            if p._retain:
+                _store_leaf(p, gp, owned)
+            slot = pending.get(id(ctx))
+            if slot is None:
+                slot = pending[id(ctx)] = [None] * ctx.n_out
+            prev = slot[p._idx]
+            slot[p._idx] = gp if prev is None else prev + gp
+        if not retain_graph:
+            fn.__dict__.clear()
+            fn.parents = None
+
+
+# -- gradient mode -----------------------------------------------------------------------------
+class _GradMode:
+    """Context manager and decorator that sets whether operations record the graph."""
+
+    def __init__(self, enabled: bool):
+        self.enabled = enabled
+        self._prev: list = []
+
+    def __enter__(self):
+        self._prev.append(_state.grad_enabled)
+        _state.grad_enabled = self.enabled
+        return self
+
+    def __exit__(self, *exc):
+        _state.grad_enabled = self._prev.pop()
+        return False
+
+    def __call__(self, func):
+        enabled = self.enabled
+
+        @functools.wraps(func)
+        def wrapper(*args, **kwargs):
+            with _GradMode(enabled):
+                return func(*args, **kwargs)
+
+        return wrapper
+
+
+class no_grad(_GradMode):
+    """Operations inside do not record the graph (inference, optimizer updates).
+
+    Example:
+        >>> with no_grad():
+        ...     y = model(x)
+    """
+
+    def __init__(self, func=None):
+        super().__init__(False)
+        self._func = func
+
+
+class enable_grad(_GradMode):
+    """Re-enable graph recording inside a ``no_grad`` block."""
+
+    def __init__(self):
+        super().__init__(True)
+
+
+class set_grad_enabled(_GradMode):
+    """``set_grad_enabled(False)`` as a call, a context manager or a decorator."""
+
+    def __init__(self, mode: bool):
+        super().__init__(bool(mode))
+        self._was = _state.grad_enabled
+        _state.grad_enabled = bool(mode)
+
+    def __enter__(self):
+        self._prev.append(self._was)
+        return self
+
+
+def is_grad_enabled() -> bool:
+    return _state.grad_enabled
+
+
+class detect_anomaly:
+    """Stop at the first NaN/Inf produced in forward or backward, naming the operation.
+
+    Works as a context manager and as a decorator. Checking every op costs a pass over its
+    output, so use it to debug, not in production runs.
+    """
+
+    def __init__(self, check_nan: bool = True):
+        self.check = check_nan
+        self._prev: list = []
+
+    def __enter__(self):
+        self._prev.append(_state.anomaly)
+        _state.anomaly = self.check
+        return self
+
+    def __exit__(self, *exc):
+        _state.anomaly = self._prev.pop()
+        return False
+
+    def __call__(self, func):
+        @functools.wraps(func)
+        def wrapper(*args, **kwargs):
+            with detect_anomaly(self.check):
+                return func(*args, **kwargs)
+
+        return wrapper
+
+
+def set_detect_anomaly(mode: bool) -> None:
+    _state.anomaly = bool(mode)
+
+
+def is_anomaly_enabled() -> bool:
+    return _state.anomaly
+
+
+def _isfinite_all(a) -> bool:  # used by tests and the anomaly checker
+    return bool(np.isfinite(a).all())
