@@ -105,49 +105,86 @@ class Function:
 
     @classmethod
     def apply(cls, *args, **params):
+        """Run ``forward`` on the arrays behind ``args`` and link the graph when needed."""
         Tensor = _Tensor
         datas = []
-        requires = False
+        track = False
         for a in args:
             if isinstance(a, Tensor):
                 datas.append(a.data)
                 if a.requires_grad:
-                    requires = True
+                    track = True
             else:
                 datas.append(a)
-        fn = cls.__new__(cls)
-        track = requires and _state.grad_enabled
+        fn = _new(cls)
+        track = track and _state.grad_enabled
         if track:
             fn.needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
         out = fn.forward(*datas, **params)
         if _state.anomaly:
             _check_finite(out if isinstance(out, tuple) else (out,), fn, "forward", datas)
-        if not isinstance(out, tuple):
-            t = Tensor.__new__(Tensor)
-            t.data = out
-            t.grad = None
-            t.requires_grad = track
-            t._ctx = fn if track else None
-            t._idx = 0
-            t._retain = False
-            if track:
-                fn.parents = args
-            return t
-        outs = []
-        for i, o in enumerate(out):
-            t = Tensor.__new__(Tensor)
-            t.data = o
-            t.grad = None
-            t.requires_grad = track
-            t._ctx = fn if track else None
-            t._idx = i
-            t._retain = False
-            outs.append(t)
+        if type(out) is not tuple:
+            return _wrap(out, fn if track else None, args)
+        outs = tuple(_wrap(o, fn if track else None, args) for o in out)
         if track:
-            fn.parents = args
+            for i, t in enumerate(outs):
+                t._idx = i
             fn.n_out = len(out)
             fn.out_meta = [(o.shape, o.dtype) for o in out]
-        return tuple(outs)
+        return outs
+
+
+_new = object.__new__
+
+
+def _wrap(data, fn, parents):
+    """A new Tensor around ``data``; when ``fn`` is given it becomes the tensor's creator."""
+    t = _new(_Tensor)
+    t.data = data
+    t.grad = None
+    t._idx = 0
+    t._retain = False
+    if fn is None:
+        t.requires_grad = False
+        t._ctx = None
+    else:
+        t.requires_grad = True
+        t._ctx = fn
+        fn.parents = parents
+    return t
+
+
+def apply1(cls, x):
+    """``cls.apply(x)`` for a unary op without parameters: the hot path of activations."""
+    fn = _new(cls)
+    out = fn.forward(x.data)
+    track = x.requires_grad and _state.grad_enabled
+    if track:
+        fn.needs_input_grad = (True,)
+    if _state.anomaly:
+        _check_finite((out,), fn, "forward", (x.data,))
+    return _wrap(out, fn if track else None, (x,))
+
+
+def apply2(cls, a, b):
+    """``cls.apply(a, b)`` for a binary op without parameters: the hot path of arithmetic."""
+    Tensor = _Tensor
+    if isinstance(a, Tensor):
+        ad, ra = a.data, a.requires_grad
+    else:
+        ad, ra = a, False
+    if isinstance(b, Tensor):
+        bd, rb = b.data, b.requires_grad
+    else:
+        bd, rb = b, False
+    fn = _new(cls)
+    track = (ra or rb) and _state.grad_enabled
+    if track:
+        fn.needs_input_grad = (ra, rb)
+    out = fn.forward(ad, bd)
+    if _state.anomaly:
+        _check_finite((out,), fn, "forward", (ad, bd))
+    return _wrap(out, fn if track else None, (a, b))
 
 
 def unbroadcast(grad, shape):

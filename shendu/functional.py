@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from .autograd import apply1, apply2
 from .backend import array_module
 from .ops import elementwise as E
 from .ops import linalg as L
@@ -60,11 +61,11 @@ def sub(a, b, alpha=1):
 
 
 def mul(a, b):
-    return E.Mul.apply(a, b)
+    return apply2(E.Mul, a, b)
 
 
 def div(a, b):
-    return E.Div.apply(a, b)
+    return apply2(E.Div, a, b)
 
 
 true_divide = div
@@ -75,23 +76,23 @@ def pow(a, b):  # noqa: A001 - torch spelling
 
 
 def neg(x):
-    return E.Neg.apply(x)
+    return apply1(E.Neg, _t(x))
 
 
 def exp(x):
-    return E.Exp.apply(x)
+    return apply1(E.Exp, _t(x))
 
 
 def log(x):
-    return E.Log.apply(x)
+    return apply1(E.Log, _t(x))
 
 
 def log1p(x):
-    return E.Log1p.apply(x)
+    return apply1(E.Log1p, _t(x))
 
 
 def sqrt(x):
-    return E.Sqrt.apply(x)
+    return apply1(E.Sqrt, _t(x))
 
 
 def rsqrt(x):
@@ -107,7 +108,7 @@ def square(x):
 
 
 def abs(x):  # noqa: A001
-    return E.Abs.apply(x)
+    return apply1(E.Abs, _t(x))
 
 
 def sign(x):
@@ -116,11 +117,11 @@ def sign(x):
 
 
 def sin(x):
-    return E.Sin.apply(x)
+    return apply1(E.Sin, _t(x))
 
 
 def cos(x):
-    return E.Cos.apply(x)
+    return apply1(E.Cos, _t(x))
 
 
 def clip(x, min=None, max=None):  # noqa: A002 - torch spelling
@@ -483,7 +484,7 @@ def one_hot(labels, num_classes: int = -1):
 
 # -- activations --------------------------------------------------------------------------------
 def relu(x):
-    return E.ReLU.apply(x)
+    return apply1(E.ReLU, _t(x))
 
 
 def leaky_relu(x, negative_slope=0.01):
@@ -501,11 +502,11 @@ def gelu(x, approximate="none"):
 
 
 def sigmoid(x):
-    return E.Sigmoid.apply(x)
+    return apply1(E.Sigmoid, _t(x))
 
 
 def tanh(x):
-    return E.Tanh.apply(x)
+    return apply1(E.Tanh, _t(x))
 
 
 def softplus(x, beta=1.0, threshold=20.0):

@@ -22,7 +22,9 @@ class Generator:
     """
 
     def __init__(self, seed: int | None = None):
-        self.manual_seed(seed if seed is not None else int(np.random.SeedSequence().entropy % 2**63))
+        if seed is None:  # fresh OS entropy, like an unseeded torch.Generator
+            seed = int(np.random.SeedSequence().entropy % 2**63)
+        self.manual_seed(seed)
 
     def manual_seed(self, seed: int) -> Generator:
         seed = int(seed)

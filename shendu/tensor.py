@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import autograd
+from .autograd import apply1, apply2
 from .backend import Device, array_module, as_dtype, device_of, get_default_dtype, to_device
 from .ops import elementwise as E
 from .ops import linalg as L
@@ -347,43 +348,43 @@ class Tensor:
 
     # -- arithmetic ----------------------------------------------------------------------------
     def __add__(self, other):
-        return E.Add.apply(self, other)
+        return apply2(E.Add, self, other)
 
     def __radd__(self, other):
-        return E.Add.apply(other, self)
+        return apply2(E.Add, other, self)
 
     def __sub__(self, other):
-        return E.Sub.apply(self, other)
+        return apply2(E.Sub, self, other)
 
     def __rsub__(self, other):
-        return E.Sub.apply(other, self)
+        return apply2(E.Sub, other, self)
 
     def __mul__(self, other):
-        return E.Mul.apply(self, other)
+        return apply2(E.Mul, self, other)
 
     def __rmul__(self, other):
-        return E.Mul.apply(other, self)
+        return apply2(E.Mul, other, self)
 
     def __truediv__(self, other):
-        return E.Div.apply(self, other)
+        return apply2(E.Div, self, other)
 
     def __rtruediv__(self, other):
-        return E.Div.apply(other, self)
+        return apply2(E.Div, other, self)
 
     def __pow__(self, other):
-        return E.Pow.apply(self, other)
+        return apply2(E.Pow, self, other)
 
     def __rpow__(self, other):
-        return E.Pow.apply(other, self)
+        return apply2(E.Pow, other, self)
 
     def __neg__(self):
-        return E.Neg.apply(self)
+        return apply1(E.Neg, self)
 
     def __pos__(self):
         return self
 
     def __abs__(self):
-        return E.Abs.apply(self)
+        return apply1(E.Abs, self)
 
     def __matmul__(self, other):
         if self.data.ndim >= 2 and getattr(other, "ndim", 0) >= 2:
@@ -523,34 +524,34 @@ class Tensor:
 
     # -- math ----------------------------------------------------------------------------------
     def exp(self):
-        return E.Exp.apply(self)
+        return apply1(E.Exp, self)
 
     def log(self):
-        return E.Log.apply(self)
+        return apply1(E.Log, self)
 
     def log1p(self):
-        return E.Log1p.apply(self)
+        return apply1(E.Log1p, self)
 
     def sqrt(self):
-        return E.Sqrt.apply(self)
+        return apply1(E.Sqrt, self)
 
     def abs(self):
-        return E.Abs.apply(self)
+        return apply1(E.Abs, self)
 
     def sin(self):
-        return E.Sin.apply(self)
+        return apply1(E.Sin, self)
 
     def cos(self):
-        return E.Cos.apply(self)
+        return apply1(E.Cos, self)
 
     def square(self):
-        return E.Mul.apply(self, self)
+        return apply2(E.Mul, self, self)
 
     def sign(self):
         return F.sign(self)
 
     def pow(self, p):
-        return E.Pow.apply(self, p)
+        return apply2(E.Pow, self, p)
 
     def clip(self, min=None, max=None):  # noqa: A002
         return F.clip(self, min, max)
@@ -573,19 +574,19 @@ class Tensor:
         return F.sub(self, other, alpha)
 
     def mul(self, other):
-        return E.Mul.apply(self, other)
+        return apply2(E.Mul, self, other)
 
     def div(self, other):
-        return E.Div.apply(self, other)
+        return apply2(E.Div, self, other)
 
     def relu(self):
-        return E.ReLU.apply(self)
+        return apply1(E.ReLU, self)
 
     def sigmoid(self):
-        return E.Sigmoid.apply(self)
+        return apply1(E.Sigmoid, self)
 
     def tanh(self):
-        return E.Tanh.apply(self)
+        return apply1(E.Tanh, self)
 
     def softmax(self, dim=-1):
         return F.softmax(self, dim)

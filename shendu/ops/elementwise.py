@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-
 from ..autograd import Function, unbroadcast
 from ..backend import array_module
 
@@ -25,8 +23,88 @@ def _broadcast_error(op: str, a, b, err: Exception) -> ValueError:
                       "sizes must match or one of them must be 1 (compared from the last axis)")
 
 
+class Add(Function):
+    def forward(self, a, b):
+        self.a, self.b = a, b  # kept for their shapes; the inputs hold them alive anyway
+        try:
+            return a + b
+        except ValueError as e:
+            raise _broadcast_error("add", a, b, e) from None
+
+    def backward(self, gy):
+        na, nb = self.needs_input_grad
+        return (unbroadcast(gy, _shape(self.a)) if na else None,
+                unbroadcast(gy, _shape(self.b)) if nb else None)
+
+
+class Sub(Function):
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        try:
+            return a - b
+        except ValueError as e:
+            raise _broadcast_error("sub", a, b, e) from None
+
+    def backward(self, gy):
+        na, nb = self.needs_input_grad
+        return (unbroadcast(gy, _shape(self.a)) if na else None,
+                unbroadcast(-gy, _shape(self.b)) if nb else None)
+
+
+class Mul(Function):
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        try:
+            return a * b
+        except ValueError as e:
+            raise _broadcast_error("mul", a, b, e) from None
+
+    def backward(self, gy):
+        na, nb = self.needs_input_grad
+        return (unbroadcast(gy * self.b, _shape(self.a)) if na else None,
+                unbroadcast(gy * self.a, _shape(self.b)) if nb else None)
+
+
+class Div(Function):
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        try:
+            self.out = a / b
+        except ValueError as e:
+            raise _broadcast_error("div", a, b, e) from None
+        return self.out
+
+    def backward(self, gy):
+        na, nb = self.needs_input_grad
+        ga = gy / self.b
+        # d/db a/b = -a/b^2 = -(a/b)/b
+        return (unbroadcast(ga, _shape(self.a)) if na else None,
+                unbroadcast(-ga * self.out, _shape(self.b)) if nb else None)
+
+
+class Pow(Function):
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        try:
+            self.out = a ** b
+        except ValueError as e:
+            raise _broadcast_error("pow", a, b, e) from None
+        return self.out
+
+    def backward(self, gy):
+        na, nb = self.needs_input_grad
+        a, b = self.a, self.b
+        ga = gb = None
+        if na:  # d/da a^b = b * a^(b-1)
+            ga = unbroadcast(gy * b * a ** (b - 1), _shape(a))
+        if nb:  # d/db a^b = a^b * log(a)
+            xp = array_module(self.out)
+            gb = unbroadcast(gy * self.out * xp.log(a), _shape(b))
+        return ga, gb
+
+
 class _Binary(Function):
-    """Shared forward for broadcasting binary ops: runs ``_op`` and turns shape errors readable."""
+    """Shared forward for maximum/minimum: runs ``_op`` and turns shape errors readable."""
 
     name = "binary"
 
@@ -36,75 +114,6 @@ class _Binary(Function):
             return self._op(a, b)
         except ValueError as e:
             raise _broadcast_error(self.name, a, b, e) from None
-
-
-class Add(_Binary):
-    name = "add"
-    _op = staticmethod(np.add)
-
-    def backward(self, gy):
-        na, nb = self.needs_input_grad
-        return (unbroadcast(gy, self.sa) if na else None,
-                unbroadcast(gy, self.sb) if nb else None)
-
-
-class Sub(_Binary):
-    name = "sub"
-    _op = staticmethod(np.subtract)
-
-    def backward(self, gy):
-        na, nb = self.needs_input_grad
-        return (unbroadcast(gy, self.sa) if na else None,
-                unbroadcast(-gy, self.sb) if nb else None)
-
-
-class Mul(_Binary):
-    name = "mul"
-
-    def _op(self, a, b):
-        self.a, self.b = a, b
-        return a * b
-
-    def backward(self, gy):
-        na, nb = self.needs_input_grad
-        return (unbroadcast(gy * self.b, self.sa) if na else None,
-                unbroadcast(gy * self.a, self.sb) if nb else None)
-
-
-class Div(_Binary):
-    name = "div"
-
-    def _op(self, a, b):
-        self.b = b
-        self.out = a / b
-        return self.out
-
-    def backward(self, gy):
-        na, nb = self.needs_input_grad
-        ga = gy / self.b
-        # d/db a/b = -a/b^2 = -(a/b)/b
-        return (unbroadcast(ga, self.sa) if na else None,
-                unbroadcast(-ga * self.out, self.sb) if nb else None)
-
-
-class Pow(_Binary):
-    name = "pow"
-
-    def _op(self, a, b):
-        self.a, self.b = a, b
-        self.out = a ** b
-        return self.out
-
-    def backward(self, gy):
-        na, nb = self.needs_input_grad
-        a, b = self.a, self.b
-        ga = gb = None
-        if na:  # d/da a^b = b * a^(b-1)
-            ga = unbroadcast(gy * b * a ** (b - 1), self.sa)
-        if nb:  # d/db a^b = a^b * log(a)
-            xp = array_module(self.out)
-            gb = unbroadcast(gy * self.out * xp.log(a), self.sb)
-        return ga, gb
 
 
 class Maximum(_Binary):
