@@ -95,6 +95,21 @@ cuda = _Cuda()
 backends = _Backends()
 
 
+_SUBMODULES = ("nn", "optim", "data", "utils", "models", "keras", "io", "metrics", "testing",
+               "cli")
+
+
+def __getattr__(name: str):
+    """Subpackages load on first use: ``import shendu as torch; torch.nn``, ``tf.keras``."""
+    import importlib
+
+    if name in _SUBMODULES:
+        return importlib.import_module(f"{__name__}.{name}")
+    if name in ("save", "load"):
+        return getattr(importlib.import_module(f"{__name__}.io"), name)
+    raise AttributeError(f"module 'shendu' has no attribute {name!r}")
+
+
 def is_tensor(x) -> bool:
     return isinstance(x, Tensor)
 
@@ -109,6 +124,7 @@ __all__ = [
     "manual_seed", "seed", "initial_seed", "get_default_dtype", "set_default_dtype", "cuda",
     "backends", "is_tensor", "numel", "autograd", "backend", "ops", "random",
     "float32", "float64", "float16", "int64", "int32", "int16", "int8", "uint8", "bool_",
-    "double", "long", "half",
+    "double", "long", "half", "nn", "optim", "data", "utils", "models", "keras", "io",
+    "metrics", "testing", "save", "load",
     *_creation_all, *_functional_all,
 ]

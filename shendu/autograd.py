@@ -115,7 +115,7 @@ class Function:
                 if a.requires_grad:
                     track = True
             else:
-                datas.append(a)
+                datas.append(_number(a))
         fn = _new(cls)
         track = track and _state.grad_enabled
         if track:
@@ -137,9 +137,17 @@ class Function:
 _new = object.__new__
 
 
+def _number(a):
+    """NumPy scalars act as Python numbers, as in PyTorch: ``x * np.float64(2)`` stays float32
+    instead of following NumPy's promotion to float64."""
+    return a.item() if isinstance(a, np.generic) else a
+
+
 def _wrap(data, fn, parents):
     """A new Tensor around ``data``; when ``fn`` is given it becomes the tensor's creator."""
     t = _new(_Tensor)
+    if isinstance(data, np.generic):  # NumPy reductions to 0-d give scalars; keep an array
+        data = np.asarray(data)
     t.data = data
     t.grad = None
     t._idx = 0
@@ -172,11 +180,11 @@ def apply2(cls, a, b):
     if isinstance(a, Tensor):
         ad, ra = a.data, a.requires_grad
     else:
-        ad, ra = a, False
+        ad, ra = _number(a), False
     if isinstance(b, Tensor):
         bd, rb = b.data, b.requires_grad
     else:
-        bd, rb = b, False
+        bd, rb = _number(b), False
     fn = _new(cls)
     track = (ra or rb) and _state.grad_enabled
     if track:
@@ -201,9 +209,14 @@ def unbroadcast(grad, shape):
 
 
 def _toposort(root):
-    """Functions reachable from ``root`` with every producer before its consumers (iterative)."""
+    """Functions reachable from ``root`` with every producer before its consumers (iterative).
+
+    A function is marked when it is expanded, not when it is pushed: marking at push time lets
+    a consumer be appended before a producer that is still waiting deeper in the stack (e.g.
+    ``u + exp(u)``), and the walk would then run that producer's backward too early.
+    """
     order = []
-    seen = {id(root)}
+    expanded_ids = set()
     stack = [(root, False)]
     Tensor = _Tensor
     while stack:
@@ -211,24 +224,32 @@ def _toposort(root):
         if expanded:
             order.append(fn)
             continue
+        if id(fn) in expanded_ids:  # pushed twice (two consumers); the first visit did it
+            continue
         if fn.parents is None:
             raise RuntimeError(
                 f"Trying to backward through the graph a second time ({type(fn).__name__} was "
                 "already freed). Pass retain_graph=True to the first backward() if you need to "
                 "backward twice, or detach() tensors you carry across iterations."
             )
+        expanded_ids.add(id(fn))
         stack.append((fn, True))
         for p in fn.parents:
             if isinstance(p, Tensor):
                 c = p._ctx
-                if c is not None and id(c) not in seen:
-                    seen.add(id(c))
+                if c is not None and id(c) not in expanded_ids:
                     stack.append((c, False))
     return order
 
 
 def _store_leaf(t, g, owned: set) -> None:
-    """Accumulate ``g`` into leaf ``t.grad``, copying whenever the array may be shared."""
+    """Accumulate ``g`` into ``t.grad``, never writing into an array that may be shared.
+
+    ``owned`` holds the ids of the arrays this backward pass stored as a ``.grad``. Such an
+    array can also be another tensor's grad or a gradient still pending in the walk (a backward
+    may return one array for two inputs), so storing it again copies it and adding into it is
+    done out of place. Grads kept from an earlier pass are accumulated in place.
+    """
     if g.dtype != t.data.dtype:
         g = g.astype(t.data.dtype)
     elif t.grad is None and (id(g) in owned or g.base is not None or not g.flags.writeable
@@ -239,6 +260,8 @@ def _store_leaf(t, g, owned: set) -> None:
     if t.grad is None:
         owned.add(id(g))
         t.grad = _Tensor(g)
+    elif id(t.grad.data) in owned:
+        t.grad.data = t.grad.data + g
     else:
         t.grad.data += g
 
@@ -346,20 +369,31 @@ class _GradMode:
 class no_grad(_GradMode):
     """Operations inside do not record the graph (inference, optimizer updates).
 
+    Works as a context manager and as a decorator, with or without parentheses.
+
     Example:
         >>> with no_grad():
         ...     y = model(x)
     """
 
+    def __new__(cls, func=None):
+        if func is not None:  # used bare: @no_grad
+            return _GradMode(False)(func)
+        return super().__new__(cls)
+
     def __init__(self, func=None):
         super().__init__(False)
-        self._func = func
 
 
 class enable_grad(_GradMode):
-    """Re-enable graph recording inside a ``no_grad`` block."""
+    """Re-enable graph recording inside a ``no_grad`` block (``@enable_grad`` works too)."""
 
-    def __init__(self):
+    def __new__(cls, func=None):
+        if func is not None:  # used bare: @enable_grad
+            return _GradMode(True)(func)
+        return super().__new__(cls)
+
+    def __init__(self, func=None):
         super().__init__(True)
 
 
@@ -374,6 +408,11 @@ class set_grad_enabled(_GradMode):
     def __enter__(self):
         self._prev.append(self._was)
         return self
+
+    def __call__(self, func):
+        # as a decorator the mode applies inside func only: undo what __init__ switched
+        _state.grad_enabled = self._was
+        return super().__call__(func)
 
 
 def is_grad_enabled() -> bool:

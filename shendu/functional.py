@@ -36,7 +36,8 @@ MinMax = namedtuple("MinMax", ["values", "indices"])
 
 def _axis(axis, dim, default=None):
     if dim is not None:
-        if axis is not None and axis != dim:
+        # an axis equal to its default was not given: stack(xs, dim=1) has axis=0 by default
+        if axis is not None and axis != dim and axis != default:
             raise TypeError(f"got both axis={axis} and dim={dim}; pass only one")
         return dim
     return default if axis is None else axis
@@ -163,6 +164,8 @@ def matmul(a, b):
                          f"{tuple(a.shape)} and {tuple(b.shape)}; use * for scalars")
     if a.ndim >= 2 and b.ndim >= 2:
         return L.MatMul.apply(a, b)
+    if a.shape[-1] != b.shape[0 if b.ndim == 1 else -2]:  # name the shapes the caller passed
+        raise L._matmul_error(a, b)
     a2 = reshape(a, (1,) + a.shape) if a.ndim == 1 else a
     b2 = reshape(b, b.shape + (1,)) if b.ndim == 1 else b
     out = L.MatMul.apply(a2, b2)
@@ -210,7 +213,7 @@ def var(x, axis=None, unbiased=None, keepdims=False, *, dim=None, keepdim=None, 
     axes = R.norm_axis(ax, x.ndim, "var")
     n = int(np.prod([x.shape[a] for a in axes])) if x.ndim else 1
     d = x - R.Mean.apply(x, axis=axes, keepdims=True)
-    return R.Sum.apply(d * d, axis=axes, keepdims=kd) / max(n - corr, 0)
+    return R.Sum.apply(d * d, axis=axes, keepdims=kd) / builtins.max(n - corr, 0)
 
 
 def std(x, axis=None, unbiased=None, keepdims=False, *, dim=None, keepdim=None, correction=None,
@@ -300,10 +303,9 @@ def flatten(x, start_dim=0, end_dim=-1):
     x = _t(x)
     if x.ndim == 0:
         return reshape(x, (1,))
-    s = start_dim % x.ndim
-    e = end_dim % x.ndim
+    s, e = (R.norm_axis(d, x.ndim, "flatten")[0] for d in (start_dim, end_dim))
     shape = x.shape[:s] + (-1,) + x.shape[e + 1:]
-    if x.size == 0:
+    if x.numel() == 0:  # -1 cannot be inferred from zero elements
         shape = x.shape[:s] + (int(np.prod(x.shape[s:e + 1])),) + x.shape[e + 1:]
     return reshape(x, shape)
 
@@ -384,7 +386,8 @@ def repeat_interleave(x, repeats: int, dim=None):
     x = _t(x)
     if dim is None:
         x, dim = reshape(x, (-1,)), 0
-    return M.RepeatInterleave.apply(x, repeats=int(repeats), axis=dim % x.ndim)
+    ax = R.norm_axis(dim, x.ndim, "repeat_interleave")[0]
+    return M.RepeatInterleave.apply(x, repeats=int(repeats), axis=ax)
 
 
 def concat(tensors, axis=0, *, dim=None):
@@ -408,7 +411,7 @@ def stack(tensors, axis=0, *, dim=None):
     shapes = {tuple(t.shape) for t in tensors}
     if len(shapes) > 1:
         raise ValueError(f"stack: all tensors must have the same shape, got {sorted(shapes)}")
-    ax = _axis(axis, dim, 0) % (tensors[0].ndim + 1)
+    ax = R.norm_axis(_axis(axis, dim, 0), tensors[0].ndim + 1, "stack")[0]
     return concat([unsqueeze(t, ax) for t in tensors], ax)
 
 
@@ -416,7 +419,7 @@ def split(x, split_size_or_sections, axis=0, *, dim=None):
     """torch.split: an int is the size of each piece (the last may be smaller); a list gives
     the size of every piece."""
     x = _t(x)
-    ax = _axis(axis, dim, 0) % x.ndim
+    ax = R.norm_axis(_axis(axis, dim, 0), x.ndim, "split")[0]
     n = x.shape[ax]
     if isinstance(split_size_or_sections, (int, np.integer)):
         size = int(split_size_or_sections)
@@ -434,7 +437,7 @@ def split(x, split_size_or_sections, axis=0, *, dim=None):
 
 def chunk(x, chunks: int, axis=0, *, dim=None):
     x = _t(x)
-    ax = _axis(axis, dim, 0) % x.ndim
+    ax = R.norm_axis(_axis(axis, dim, 0), x.ndim, "chunk")[0]
     n = x.shape[ax]
     size = -(-n // chunks)
     return split(x, size, ax)
@@ -462,7 +465,7 @@ def gather(x, dim, index):
     if idx.dtype.kind not in "iu":
         raise TypeError(f"gather: index must be an integer tensor, got dtype {idx.dtype}")
     x = _t(x)
-    return M.Gather.apply(x, index=idx, axis=dim % x.ndim)
+    return M.Gather.apply(x, index=idx, axis=R.norm_axis(dim, x.ndim, "gather")[0])
 
 
 def flip(x, dims):

@@ -198,7 +198,10 @@ class Tensor:
                 dtype = a
         out = self
         if dtype is not None and as_dtype(dtype) != self.data.dtype:
-            out = _Cast.apply(out, dtype=as_dtype(dtype))
+            if as_dtype(dtype).kind in "fc":
+                out = _Cast.apply(out, dtype=as_dtype(dtype))
+            else:  # integer and bool results carry no gradient, so they leave the graph
+                out = Tensor(self.data.astype(as_dtype(dtype)))
         if device is not None and Device(device) != self.device:
             out = _ToDevice.apply(out, device=Device(device))
         if copy and out is self:

@@ -99,7 +99,9 @@ class Pow(Function):
             ga = unbroadcast(gy * b * a ** (b - 1), _shape(a))
         if nb:  # d/db a^b = a^b * log(a)
             xp = array_module(self.out)
-            gb = unbroadcast(gy * self.out * xp.log(a), _shape(b))
+            # a Python-number base would give a float64 log(a) and upcast a float32 gradient
+            log_a = xp.log(xp.asarray(a, dtype=self.out.dtype))
+            gb = unbroadcast(gy * self.out * log_a, _shape(b))
         return ga, gb
 
 
@@ -144,7 +146,7 @@ class Minimum(_Binary):
 
 def _minmax_backward(fn, gy):
     na, nb = fn.needs_input_grad
-    w = fn.pick_a.astype(gy.dtype) - 0.5 * fn.tie
+    w = fn.pick_a.astype(gy.dtype) - fn.tie.astype(gy.dtype) * 0.5  # (bool * 0.5 is float64)
     return (unbroadcast(gy * w, fn.sa) if na else None,
             unbroadcast(gy * (1 - w), fn.sb) if nb else None)
 

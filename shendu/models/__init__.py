@@ -1,0 +1,7 @@
+"""Models you train with ``compile``/``fit``: Model, Sequential, callbacks, summary."""
+
+from . import callbacks
+from .model import Model
+from .sequential import Sequential
+
+__all__ = ["Model", "Sequential", "callbacks"]

@@ -1,0 +1,61 @@
+"""Sequential: a Model that chains layers; a plain container or a Keras model to ``fit``."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+
+from ..nn.containers import Sequential as _NNSequential
+from ..nn.module import Module
+from .model import Model
+
+__all__ = ["Sequential"]
+
+
+class Sequential(Model, _NNSequential):
+    """Layers applied in order.
+
+    Accepts a list (Keras: ``Sequential([Dense(64), Dense(10)])``), modules as arguments
+    (PyTorch: ``Sequential(Linear(4, 8), ReLU())``) or an OrderedDict, and grows with ``add``.
+
+    Example:
+        >>> model = Sequential()
+        >>> model.add(Dense(64, activation="relu", input_shape=(784,)))
+        >>> model.add(Dense(10, activation="softmax"))
+    """
+
+    def __init__(self, *layers, name: str | None = None):
+        Model.__init__(self, name=name or "sequential")
+        if len(layers) == 1 and isinstance(layers[0], (list, tuple)):
+            layers = tuple(layers[0])
+        if len(layers) == 1 and isinstance(layers[0], OrderedDict):
+            for key, m in layers[0].items():
+                self._add(m, key)
+        else:
+            for m in layers:
+                self.add(m)
+
+    def _add(self, layer, key: str) -> None:
+        if not isinstance(layer, Module):
+            raise TypeError(f"Sequential.add expects a layer (Module), got "
+                            f"{type(layer).__name__}: {layer!r}")
+        self.add_module(key, layer)
+
+    def add(self, layer) -> None:
+        """Append a layer."""
+        self._add(layer, str(len(self._modules)))
+        if getattr(self, "compiled", False) and self.optimizer is not None:
+            self.optimizer = None  # new parameters: rebind at the next step
+
+    def pop(self) -> Module:
+        if not self._modules:
+            raise IndexError("pop from an empty Sequential")
+        key = next(reversed(self._modules))
+        return self._modules.pop(key)
+
+    def forward(self, x):
+        for m in self._modules.values():
+            x = m(x)
+        return x
+
+    def get_config(self) -> dict:
+        return {"name": self.name}
