@@ -124,7 +124,6 @@ __all__ = [
     "manual_seed", "seed", "initial_seed", "get_default_dtype", "set_default_dtype", "cuda",
     "backends", "is_tensor", "numel", "autograd", "backend", "ops", "random",
     "float32", "float64", "float16", "int64", "int32", "int16", "int8", "uint8", "bool_",
-    "double", "long", "half", "nn", "optim", "data", "utils", "models", "keras", "io",
-    "metrics", "testing", "save", "load",
+    "double", "long", "half",
     *_creation_all, *_functional_all,
 ]

@@ -488,3 +488,32 @@ def test_duplicate_parameters_are_errors():
         opt.add_param_group([q])
     with pytest.raises(ValueError, match="no 'params' key"):
         opt.add_param_group({"lr": 0.1})
+
+
+def test_a_torch_style_subclass_with_its_own_step():
+    class SignSGD(optim.Optimizer):
+        def __init__(self, params, lr=0.1, required_option=None):
+            super().__init__(params, {"lr": lr, "required_option": required_option})
+
+        def step(self, closure=None):
+            for group in self.param_groups:
+                for p in group["params"]:
+                    if p.grad is not None:
+                        with shendu.no_grad():
+                            p.add_(np.sign(p.grad.data), alpha=-group["lr"])
+                        self.state[p]["steps"] = self.state[p].get("steps", 0) + 1
+
+    x = shendu.Tensor(np.array([1.0, -1.0]), requires_grad=True)
+    opt = SignSGD([x], lr=0.5)
+    x.grad = shendu.Tensor(np.array([3.0, -0.1]))
+    opt.step()
+    np.testing.assert_allclose(x.data, [0.5, -0.5])
+    assert opt.state_dict()["state"] == {0: {"steps": 1}}
+
+
+def test_adamw_always_decouples_after_loading():
+    ps = _make(_data(np.float64)[0])
+    sd = Adam(ps).state_dict()
+    opt = AdamW(ps)
+    opt.load_state_dict(sd)
+    assert opt.param_groups[0]["decoupled_weight_decay"] is True

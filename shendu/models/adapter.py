@@ -51,12 +51,17 @@ class ArrayBatches:
         for name, v in (("y", self.y), ("sample_weight", self.sw)):
             if v is not None and len(v) != n:
                 raise ValueError(f"x has {n} samples but {name} has {len(v)}; they must match")
-        if not isinstance(batch_size, (int, np.integer)) or batch_size <= 0:
+        if not isinstance(batch_size, (int, np.integer)) or isinstance(batch_size, bool) \
+                or batch_size <= 0:
             raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
         self.n, self.batch_size, self.shuffle = n, int(batch_size), shuffle
 
     def __len__(self) -> int:
         return math.ceil(self.n / self.batch_size)
+
+    def first_input(self):
+        """A one-sample batch, to build a model's deferred layers before training."""
+        return self.x[:1]
 
     def __iter__(self):
         order = default_generator.permutation(self.n) if self.shuffle else None
@@ -81,6 +86,14 @@ class LoaderBatches:
         except TypeError:
             return 0
 
+    def first_input(self):
+        """The first batch's inputs, or None for a one-shot iterator (peeking would lose it)."""
+        if iter(self.loader) is self.loader:
+            return None
+        for x, _, _ in self:
+            return x
+        return None
+
     def __iter__(self):
         for batch in self.loader:
             if isinstance(batch, (tuple, list)):
@@ -98,4 +111,4 @@ def make_batches(x, y=None, sample_weight=None, batch_size=None, shuffle=False):
             raise ValueError("when x is a DataLoader/iterable, y must be None (the loader "
                              "yields (x, y) batches)")
         return LoaderBatches(x)
-    return ArrayBatches(x, y, sample_weight, batch_size or 32, shuffle)
+    return ArrayBatches(x, y, sample_weight, 32 if batch_size is None else batch_size, shuffle)

@@ -118,6 +118,10 @@ class ProgbarLogger(Callback):
             self.stream.write(f"Epoch {epoch + 1}/{self.params.get('epochs', '?')}\n")
             self.stream.flush()
 
+    def _dynamic(self) -> bool:
+        isatty = getattr(self.stream, "isatty", None)
+        return bool(isatty and isatty())
+
     def _bar(self, done: int) -> str:
         total = self.steps
         if not total:
@@ -130,8 +134,8 @@ class ProgbarLogger(Callback):
         return f"{done:>{width}}/{total} [{arrow}]"
 
     def on_train_batch_end(self, batch, logs=None):
-        if self.verbose != 1:
-            return
+        if self.verbose != 1 or not self._dynamic():
+            return  # like Keras, a log file or pipe gets only the epoch's final line
         now = time.perf_counter()
         done = batch + 1
         if (self.steps and done >= self.steps) or now - self._last_draw < 0.1:

@@ -41,6 +41,7 @@ class Model(Module):
         self.optimizer = None
         self.loss = None
         self.compiled_metrics: list = []
+        self.compiled_weighted_metrics: list = []
         self.stop_training = False
         self.history = None
         self._optimizer_spec = None
@@ -54,13 +55,46 @@ class Model(Module):
             raise ValueError("compile() needs a loss, e.g. loss='sparse_categorical_crossentropy'")
         self._optimizer_spec = optimizer
         self.optimizer = None
-        self.loss = losses_mod.get(loss)
+        # not a submodule: a loss Module must not join forward(), parameters() or state_dict()
+        object.__setattr__(self, "loss", losses_mod.get(loss))
         self._loss_name = _loss_name(loss)
         self.compiled_metrics = [metrics_mod.get(m, self._loss_name) for m in (metrics or [])]
+        # Keras: metrics= ignore sample weights, weighted_metrics= use them
+        names = {m.name for m in self.compiled_metrics}
+        self.compiled_weighted_metrics = []
+        for m in weighted_metrics or []:
+            wm = metrics_mod.get(m, self._loss_name)
+            if wm.name in names and isinstance(m, str):
+                wm.name = "weighted_" + wm.name
+            self.compiled_weighted_metrics.append(wm)
         self._loss_tracker = metrics_mod.Mean("loss")
         self.compiled = True
-        if any(True for _ in self.parameters()):
+        if self._build_if_possible():
             self._bind_optimizer()
+
+    def _build_if_possible(self, x=None) -> bool:
+        """Create deferred parameters (Keras layers learn their input size on the first call)
+        from ``x`` or the declared input shape; False when the input size is still unknown.
+
+        The optimizer must see every parameter, so it is bound only once the model is built.
+        """
+        if all(getattr(m, "built", True) for m in self.modules()):
+            return any(True for _ in self.parameters())
+        if x is None:
+            from .summary import input_shape_of
+
+            shape = input_shape_of(self)
+            if shape is None:
+                return False
+            x = np.zeros((1,) + tuple(shape), dtype=np.float32)
+        was_training = self.training
+        self.eval()  # no running statistics or dropout noise from the build pass
+        try:
+            with no_grad():
+                self(to_input(x))
+        finally:
+            self.train(was_training)
+        return True
 
     def _bind_optimizer(self) -> None:
         from .. import optim
@@ -83,6 +117,12 @@ class Model(Module):
     def compute_loss(self, x, y, y_pred, sample_weight=None) -> Tensor:
         """The compiled loss plus any regularization losses of the layers."""
         if isinstance(self.loss, Module):  # torch-style criterion(input, target)
+            if sample_weight is not None:
+                raise ValueError(
+                    f"sample_weight/class_weight need a Keras-style loss, but the model was "
+                    f"compiled with the torch-style {type(self.loss).__name__}, which takes no "
+                    "weights; compile with a Keras loss name (e.g. "
+                    "loss='sparse_categorical_crossentropy') or drop the weights")
             loss = self.loss(y_pred, y)
         else:
             loss = self.loss(y, y_pred, sample_weight=sample_weight)
@@ -134,21 +174,23 @@ class Model(Module):
     def _update_metrics(self, loss, y, y_pred, sw) -> dict:
         n = y_pred.shape[0] if y_pred.ndim else 1
         self._loss_tracker.update_state(np.full(n, float(loss.item())))
-        if self.compiled_metrics:
+        if self.compiled_metrics or self.compiled_weighted_metrics:
             yt, yp = y.numpy(), y_pred.numpy()
             for m in self.compiled_metrics:
+                m.update_state(yt, yp)
+            for m in self.compiled_weighted_metrics:
                 m.update_state(yt, yp, sw)
         return self._logs()
 
     def _logs(self, prefix: str = "") -> dict:
         logs = {prefix + "loss": self._loss_tracker.result()}
-        for m in self.compiled_metrics:
+        for m in self.compiled_metrics + self.compiled_weighted_metrics:
             logs[prefix + m.name] = m.result()
         return logs
 
     def _reset_metrics(self) -> None:
         self._loss_tracker.reset_state()
-        for m in self.compiled_metrics:
+        for m in self.compiled_metrics + self.compiled_weighted_metrics:
             m.reset_state()
 
     def _check_compiled(self, what: str) -> None:
@@ -177,6 +219,10 @@ class Model(Module):
             if sample_weight is not None:
                 sample_weight = np.asarray(sample_weight)[:cut]
         train = make_batches(x, y, sample_weight, batch_size, shuffle)
+        if self.optimizer is None:  # bind now, so that callbacks see the optimizer
+            first = train.first_input()
+            if first is not None and self._build_if_possible(first):
+                self._bind_optimizer()
         val = None
         if validation_data is not None:
             vx, vy, vsw = (tuple(validation_data) + (None,))[:3] if isinstance(

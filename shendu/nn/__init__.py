@@ -5,7 +5,7 @@ Example:
     >>> net = nn.Sequential(nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, 10))
 """
 
-from . import activations, functional, init
+from . import activations, functional, init, utils
 from .containers import ModuleDict, ModuleList, Sequential
 from .layers import *  # noqa: F403
 from .layers import __all__ as _layers_all
@@ -24,7 +24,7 @@ from .module import Module
 from .parameter import Parameter
 
 __all__ = [
-    "Module", "Parameter", "Sequential", "ModuleList", "ModuleDict", "functional", "init",
+    "Module", "Parameter", "Sequential", "ModuleList", "ModuleDict", "functional", "init", "utils",
     "activations", "MSELoss", "L1Loss", "HuberLoss", "SmoothL1Loss", "BCELoss",
     "BCEWithLogitsLoss", "CrossEntropyLoss", "NLLLoss", "KLDivLoss", *_layers_all,
 ]

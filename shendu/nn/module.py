@@ -63,6 +63,11 @@ class Module:
             raise AttributeError(f"cannot assign {name!r} before Module.__init__() is called; "
                                  f"call super().__init__() first in {type(self).__name__}")
         params, modules, buffers = self._parameters, self._modules, self._buffers
+        if name in params and isinstance(value, Tensor) and not isinstance(value, Parameter):
+            # silently unregistering the weight would hide it from optimizers and state_dict
+            raise TypeError(f"cannot assign a plain Tensor to parameter {name!r} of "
+                            f"{type(self).__name__}; wrap it in nn.Parameter, or copy values in "
+                            f"place with {name}.data[...] = ...")
         for d in (params, modules, buffers):
             if name in d and not (d is buffers and (value is None or isinstance(value, Tensor))):
                 del d[name]

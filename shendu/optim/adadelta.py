@@ -42,7 +42,7 @@ class Adadelta(Optimizer):
                          global_clipnorm=global_clipnorm)
 
     def _checks(self):
-        return super()._checks() + [("rho", 0.0, 1.0, False), ("eps", 0.0, None, False)]
+        return self._COMMON_CHECKS + [("rho", 0.0, 1.0, False), ("eps", 0.0, None, False)]
 
     def _update(self, p, grad, state, group):
         d = p.data

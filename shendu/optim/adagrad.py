@@ -45,7 +45,7 @@ class Adagrad(Optimizer):
                          global_clipnorm=global_clipnorm)
 
     def _checks(self):
-        return super()._checks() + [("lr_decay", 0.0, None, False), ("eps", 0.0, None, False),
+        return self._COMMON_CHECKS + [("lr_decay", 0.0, None, False), ("eps", 0.0, None, False),
                                     ("initial_accumulator_value", 0.0, None, False)]
 
     def _init_group(self, group):

@@ -72,7 +72,7 @@ class Adam(Optimizer):
                          global_clipnorm=global_clipnorm)
 
     def _checks(self):
-        return super()._checks() + [("eps", 0.0, None, False), ("betas[0]", 0.0, 1.0, True),
+        return self._COMMON_CHECKS + [("eps", 0.0, None, False), ("betas[0]", 0.0, 1.0, True),
                                     ("betas[1]", 0.0, 1.0, True)]
 
     def _check_options(self, group, where):
@@ -157,3 +157,8 @@ class AdamW(Adam):
                          decoupled_weight_decay=True, learning_rate=learning_rate,
                          beta_1=beta_1, beta_2=beta_2, epsilon=epsilon, clipnorm=clipnorm,
                          clipvalue=clipvalue, global_clipnorm=global_clipnorm)
+
+    def load_state_dict(self, state_dict) -> None:
+        super().load_state_dict(state_dict)
+        for group in self.param_groups:  # AdamW always decouples, whatever was saved
+            group["decoupled_weight_decay"] = True

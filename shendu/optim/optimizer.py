@@ -122,8 +122,13 @@ class Optimizer:
                 raise ValueError(f"{name}: invalid {key}={v!r} in {where}; expected {key} {rng}")
 
     def _checks(self) -> list[tuple]:
-        """(option, low, high or None, high is open) for every numeric option to validate."""
-        return [("lr", 0.0, None, False), ("weight_decay", 0.0, None, False)]
+        """(option, low, high or None, high is open) for every numeric option to validate.
+
+        The base class validates nothing, so a user's subclass may use any kind of option;
+        shendu's optimizers start from ``_COMMON_CHECKS`` (lr and weight_decay >= 0)."""
+        return []
+
+    _COMMON_CHECKS = [("lr", 0.0, None, False), ("weight_decay", 0.0, None, False)]
 
     # -- parameter groups ---------------------------------------------------------------------
     def add_param_group(self, param_group: dict[str, Any]) -> None:

@@ -49,7 +49,7 @@ class RMSprop(Optimizer):
                          global_clipnorm=global_clipnorm)
 
     def _checks(self):
-        return super()._checks() + [("alpha", 0.0, None, False), ("eps", 0.0, None, False),
+        return self._COMMON_CHECKS + [("alpha", 0.0, None, False), ("eps", 0.0, None, False),
                                     ("momentum", 0.0, None, False)]
 
     def _update(self, p, grad, state, group):

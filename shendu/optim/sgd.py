@@ -46,7 +46,7 @@ class SGD(Optimizer):
                          global_clipnorm=global_clipnorm)
 
     def _checks(self):
-        return super()._checks() + [("momentum", 0.0, None, False),
+        return self._COMMON_CHECKS + [("momentum", 0.0, None, False),
                                     ("dampening", float("-inf"), None, False)]
 
     def _check_options(self, group, where):

@@ -55,6 +55,9 @@ class LeakyReLU(Layer):
     def forward(self, x):
         return _f.leaky_relu(x, self.negative_slope)
 
+    def extra_repr(self) -> str:
+        return f"negative_slope={self.negative_slope}"
+
     def get_config(self) -> dict:
         return {**super().get_config(), "negative_slope": self.negative_slope}
 
@@ -66,6 +69,9 @@ class ELU(Layer):
 
     def forward(self, x):
         return _f.elu(x, self.alpha)
+
+    def extra_repr(self) -> str:
+        return f"alpha={self.alpha}"
 
     def get_config(self) -> dict:
         return {**super().get_config(), "alpha": self.alpha}
@@ -79,6 +85,9 @@ class GELU(Layer):
     def forward(self, x):
         return _f.gelu(x, self.approximate)
 
+    def extra_repr(self) -> str:
+        return f"approximate={self.approximate!r}"
+
     def get_config(self) -> dict:
         return {**super().get_config(), "approximate": self.approximate}
 
@@ -90,6 +99,9 @@ class Softplus(Layer):
 
     def forward(self, x):
         return _f.softplus(x, self.beta, self.threshold)
+
+    def extra_repr(self) -> str:
+        return f"beta={self.beta}, threshold={self.threshold}"
 
     def get_config(self) -> dict:
         return {**super().get_config(), "beta": self.beta, "threshold": self.threshold}
@@ -104,6 +116,9 @@ class Softmax(Layer):
 
     def forward(self, x):
         return _f.softmax(x, self.dim)
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"
 
     def get_config(self) -> dict:
         return {**super().get_config(), "dim": self.dim}

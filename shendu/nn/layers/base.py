@@ -4,6 +4,7 @@ and a configuration that can be saved as JSON."""
 from __future__ import annotations
 
 import itertools
+import re
 
 from ..module import Module
 
@@ -12,8 +13,14 @@ __all__ = ["Layer"]
 _counters: dict[str, itertools.count] = {}
 
 
+def _snake_case(cls_name: str) -> str:
+    """Keras's spelling: Dense -> dense, LeakyReLU -> leaky_re_lu, Conv2D -> conv2d."""
+    s = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", cls_name)
+    return re.sub(r"([a-z])([A-Z])", r"\1_\2", s).lower()
+
+
 def _auto_name(cls_name: str) -> str:
-    snake = "".join("_" + c.lower() if c.isupper() else c for c in cls_name).lstrip("_")
+    snake = _snake_case(cls_name)
     n = next(_counters.setdefault(snake, itertools.count()))
     return snake if n == 0 else f"{snake}_{n}"
 

@@ -1,0 +1,29 @@
+"""``shendu.nn.utils``: gradient clipping and parameter/vector conversion."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..optim.clip import clip_grad_norm_, clip_grad_value_
+from ..tensor import Tensor
+
+__all__ = ["clip_grad_norm_", "clip_grad_value_", "parameters_to_vector",
+           "vector_to_parameters"]
+
+
+def parameters_to_vector(parameters) -> Tensor:
+    """All parameters flattened into one vector (a copy)."""
+    return Tensor(np.concatenate([p.data.reshape(-1) for p in parameters]))
+
+
+def vector_to_parameters(vec, parameters) -> None:
+    """Copy consecutive slices of ``vec`` into ``parameters`` (in place)."""
+    data = vec.data if isinstance(vec, Tensor) else np.asarray(vec)
+    i = 0
+    for p in parameters:
+        n = p.data.size
+        p.data[...] = data[i:i + n].reshape(p.shape)
+        i += n
+    if i != data.size:
+        raise ValueError(f"vector_to_parameters: vector has {data.size} values, parameters "
+                         f"need {i}")
