@@ -116,6 +116,8 @@ class Function:
                     track = True
             else:
                 datas.append(_number(a))
+        if params:  # np.float64 bounds or slopes would upcast float32 data the same way
+            params = {k: _number(v) for k, v in params.items()}
         fn = _new(cls)
         track = track and _state.grad_enabled
         if track:

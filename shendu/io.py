@@ -14,6 +14,7 @@ with the file's real size; anything else is refused with ``UnsafeFileError``.
 from __future__ import annotations
 
 import json
+import math
 import os
 import struct
 import tempfile
@@ -66,7 +67,11 @@ def atomic_write(path, write_fn) -> None:
 # -- trees <-> (JSON, arrays) ------------------------------------------------------------------
 def _encode(obj, arrays: dict, prefix: str):
     if isinstance(obj, Tensor) or isinstance(obj, np.ndarray):
-        key = prefix or "value"
+        key = base = prefix or "value"
+        n = 0
+        while key in arrays:  # {"a.b": x, "a": {"b": y}} must not share a name
+            n += 1
+            key = f"{base}#{n}"
         data = obj.numpy() if isinstance(obj, Tensor) else obj
         arrays[key] = np.ascontiguousarray(data)
         return {"__tensor__" if isinstance(obj, Tensor) else "__array__": key}
@@ -100,13 +105,19 @@ def _decode(node, arrays: dict):
             arr = arrays[key]
             return Tensor(arr) if "__tensor__" in node else arr
         if "__dict__" in node:
-            return {k: _decode(v, arrays) for k, v in node["__dict__"]}
+            return {_key(k): _decode(v, arrays) for k, v in node["__dict__"]}
         if "__tuple__" in node:
             return tuple(_decode(v, arrays) for v in node["__tuple__"])
         raise UnsafeFileError(f"unknown node in the file's structure: {sorted(node)}")
     if isinstance(node, list):
         return [_decode(v, arrays) for v in node]
     return node
+
+
+def _key(k):
+    if not isinstance(k, (str, int)) or isinstance(k, bool):
+        raise UnsafeFileError(f"the file's structure has a dict key of type {type(k).__name__}")
+    return k
 
 
 # -- the safetensors container -----------------------------------------------------------------
@@ -157,7 +168,7 @@ def _read_header(path) -> tuple[dict, int]:
         if not (isinstance(offs, list) and len(offs) == 2 and all(isinstance(o, int)
                                                                    for o in offs)):
             raise UnsafeFileError(f"{path!r}: tensor {key!r} has invalid offsets {offs!r}")
-        nbytes = int(np.prod(shape, dtype=np.int64)) * np.dtype(dt).itemsize
+        nbytes = math.prod(shape) * np.dtype(dt).itemsize  # Python ints: no overflow
         if offs[0] < 0 or offs[1] - offs[0] != nbytes or offs[1] > data_len:
             raise UnsafeFileError(
                 f"{path!r} is truncated or tampered: tensor {key!r} declares shape {shape} "
@@ -178,6 +189,9 @@ def _read_header(path) -> tuple[dict, int]:
 def _read_container(path, expect_format: str | None = None) -> tuple[dict, dict]:
     header, _ = _read_header(path)
     meta = header.get("__metadata__") or {}
+    if not isinstance(meta, dict) or not all(isinstance(v, str) for v in meta.values()):
+        raise UnsafeFileError(f"{os.fspath(path)!r}: the header's __metadata__ must map "
+                              "names to strings")
     fmt = meta.get(_FORMAT_KEY)
     if fmt is None:
         raise UnsafeFileError(f"{os.fspath(path)!r} is a safetensors file but not one written "
@@ -215,10 +229,12 @@ def load(path, map_location=None, weights_only: bool = True):
         raise UnsafeFileError(f"{os.fspath(path)!r} holds a whole model; use "
                               "shendu.keras.models.load_model")
     try:
-        tree = json.loads(meta["tree"])
-    except (KeyError, json.JSONDecodeError):
-        raise UnsafeFileError(f"{os.fspath(path)!r}: missing or corrupt structure") from None
-    return _decode(tree, arrays)
+        return _decode(json.loads(meta["tree"]), arrays)
+    except UnsafeFileError:
+        raise
+    except (KeyError, ValueError, TypeError, RecursionError) as e:
+        raise UnsafeFileError(f"{os.fspath(path)!r}: missing or corrupt structure "
+                              f"({type(e).__name__}: {e})") from None
 
 
 def save_model(model, path, overwrite: bool = True) -> None:
@@ -244,8 +260,11 @@ def load_model(path, compile: bool = True, custom_objects=None):
     meta, arrays = _read_container(path, "model")
     try:
         config = json.loads(meta["config"])
-    except (KeyError, json.JSONDecodeError):
-        raise UnsafeFileError(f"{os.fspath(path)!r}: missing or corrupt model config") from None
-    model = model_from_config(config, compile=compile)
-    model.load_state_dict({k: Tensor(v) for k, v in arrays.items()})
+        # the file's weight shapes bound what the config may allocate
+        shapes = {k: tuple(v.shape) for k, v in arrays.items()}
+        model = model_from_config(config, compile=compile, weight_shapes=shapes)
+        model.load_state_dict({k: Tensor(v) for k, v in arrays.items()})
+    except (KeyError, ValueError, TypeError, RuntimeError, RecursionError) as e:
+        raise UnsafeFileError(f"{os.fspath(path)!r}: the model in the file cannot be rebuilt: "
+                              f"{e}") from None
     return model

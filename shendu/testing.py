@@ -68,6 +68,8 @@ def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1
             continue
         analytic = np.zeros(t.shape) if t.grad is None else t.grad.numpy().astype(np.float64)
         numeric = np.zeros(t.shape, dtype=np.float64)
+        if not t.data.flags.c_contiguous:  # reshape(-1) must be a view for the nudges to land
+            t.data = np.ascontiguousarray(t.data)
         flat = t.data.reshape(-1)
         with no_grad():
             for i in range(flat.size):

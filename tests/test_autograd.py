@@ -439,6 +439,9 @@ class _Probe(Function):
     lambda x: 2.0 ** x,
     lambda x: x * np.float64(2.0),
     lambda x: x / np.sqrt(np.float64(4.0)),
+    lambda x: x.clamp(np.float64(0.2), np.float64(0.8)),
+    lambda x: sd.leaky_relu(x - 0.5, np.float64(0.1)),
+    lambda x: sd.elu(x - 0.5, alpha=np.float64(1.5)),
     lambda x: sd.maximum(x, 0.5),
     lambda x: sd.minimum(x, sd.tensor(0.5)),
     lambda x: x.clamp(0.2, 0.8),
@@ -475,3 +478,10 @@ def test_float64_grads_flow_through_dtype_casts():
     (y * y).sum().backward()
     assert x.grad.dtype == np.float64
     np.testing.assert_allclose(x.grad.numpy(), [2.0, 4.0])
+
+
+def test_backward_from_one_output_of_a_multi_output_op():
+    x = _leaf(np.arange(6.0))
+    _, b, _ = x.split(2)
+    b.backward(grad=np.array([1.0, 2.0]))
+    np.testing.assert_array_equal(x.grad.numpy(), [0, 0, 1, 2, 0, 0])

@@ -37,8 +37,8 @@ def mnist():
 def test_fit_lowers_loss_synthetic():
     x, y = _blobs()
     model = _mlp()
-    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy",
-                  metrics=["accuracy"])
+    model.compile(optimizer=shendu.keras.optimizers.Adam(0.01),
+                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     before = model.evaluate(x, y, verbose=0)[0]
     hist = model.fit(x, y, epochs=15, batch_size=16, verbose=0)
     loss = hist.history["loss"]
@@ -284,6 +284,25 @@ def test_optimizer_spellings(kind):
         assert model.optimizer is opt and opt.param_groups[0]["lr"] == 0.01
     if kind == "string":
         assert model.optimizer.param_groups[0]["lr"] == pytest.approx(0.001)
+
+
+def test_sequential_with_input_shape_is_built_at_construction():
+    model = _mlp(4, 3, 16)
+    assert model.count_params() == 4 * 16 + 16 + 16 * 3 + 3  # before any call, as in Keras
+    grown = Sequential()
+    grown.add(Dense(8, input_shape=(4,)))
+    grown.add(Dense(2))
+    assert [tuple(w.shape) for w in grown.get_weights()] == [(4, 8), (8,), (8, 2), (2,)]
+    opt = shendu.optim.SGD(grown.parameters(), lr=0.1)
+    assert sum(len(g["params"]) for g in opt.param_groups) == 4
+
+
+def test_loss_module_is_not_a_submodule():
+    model = _mlp()
+    model.compile(optimizer="sgd", loss=nn.CrossEntropyLoss())
+    assert len(model.layers) == 2 and list(model.state_dict()) == [
+        "0.kernel", "0.bias", "1.kernel", "1.bias"]
+    assert isinstance(model.loss, nn.CrossEntropyLoss)
 
 
 def test_deferred_model_builds_on_first_call():

@@ -240,3 +240,27 @@ def test_var_correction_spellings():
     np.testing.assert_allclose(x.var(ddof=0).item(), np.var(data))
     np.testing.assert_allclose(x.var(correction=2).item(), np.var(data, ddof=2))
     np.testing.assert_allclose(x.std(dim=0).item(), np.std(data, ddof=1))
+
+
+# -- the harness's own checker ---------------------------------------------------------------
+class _WrongSquare(Function):
+    def forward(self, x):
+        self.x = x
+        return x * x
+
+    def backward(self, gy):
+        return gy * self.x  # wrong on purpose: the derivative is 2x
+
+
+def test_gradcheck_catches_a_wrong_backward():
+    x = sd.tensor([0.5, -1.5, 2.0], dtype="float64", requires_grad=True)
+    with pytest.raises(sd.testing.GradcheckError, match="input 0"):
+        gradcheck(_WrongSquare.apply, [x])
+    assert gradcheck(_WrongSquare.apply, [x], raise_exception=False) is False
+    assert gradcheck(lambda t: t * t, [x])
+
+
+def test_gradcheck_perturbs_non_contiguous_inputs():
+    x = sd.Tensor(np.arange(1.0, 7.0).reshape(2, 3).T, requires_grad=True)  # a strided view
+    assert not x.data.flags.c_contiguous
+    assert gradcheck(lambda t: (t * t).sum(axis=0), [x])

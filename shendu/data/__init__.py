@@ -1,4 +1,5 @@
-"""Data: datasets, samplers, the DataLoader, IDX files and the dataset locator.
+"""Data: datasets, samplers, the DataLoader, IDX and CIFAR files, image folders, the dataset
+locator and the downloader (``shendu.data.download``).
 
 Example:
     >>> import numpy as np
@@ -8,6 +9,7 @@ Example:
     [(4, 3), (2, 3)]
 """
 
+from .cifar import CIFARError, load_cifar10, load_cifar100, read_cifar_bin
 from .dataloader import DataLoader, default_collate, default_convert
 from .dataset import (
     ConcatDataset,
@@ -20,12 +22,18 @@ from .dataset import (
 from .datasets import (
     DatasetNotFoundError,
     cache_dir,
+    data_home,
+    find_dataset,
     load_fashion_mnist,
+    load_idx_arrays,
+    load_kmnist,
     load_mnist,
     load_sample,
     search_dirs,
 )
+from .download import ChecksumError, DownloadError, UnverifiedError, sha256_of
 from .idx import IDXError, read_idx, write_idx
+from .image_folder import find_classes, load_image, load_image_folder, make_dataset
 from .sampler import (
     BatchSampler,
     RandomSampler,
@@ -41,6 +49,9 @@ __all__ = [
     "Sampler", "SequentialSampler", "RandomSampler", "SubsetRandomSampler",
     "WeightedRandomSampler", "BatchSampler",
     "IDXError", "read_idx", "write_idx",
-    "DatasetNotFoundError", "cache_dir", "search_dirs", "load_mnist", "load_fashion_mnist",
-    "load_sample",
+    "DatasetNotFoundError", "cache_dir", "data_home", "search_dirs", "find_dataset",
+    "load_mnist", "load_fashion_mnist", "load_kmnist", "load_idx_arrays", "load_sample",
+    "CIFARError", "read_cifar_bin", "load_cifar10", "load_cifar100",
+    "ChecksumError", "DownloadError", "UnverifiedError", "sha256_of",
+    "find_classes", "make_dataset", "load_image", "load_image_folder",
 ]

@@ -1,15 +1,19 @@
-"""Finding and loading datasets on this machine: MNIST, Fashion-MNIST and the shipped sample.
+"""Finding and loading datasets on this machine: MNIST, Fashion-MNIST, KMNIST, CIFAR and the
+shipped sample.
 
 A dataset is looked for, in order (ARCHITECTURE.md section 4):
 
 1. the explicit ``path`` argument, when given (then nothing else is searched);
 2. ``$SHENDU_DATA/<name>``;
 3. the cache folder ``~/.cache/shendu/datasets/<name>``;
-4. Debian's ``/usr/share/datasets/<name>`` (``apt install dataset-fashion-mnist``).
+4. Debian's ``/usr/share/datasets/<name>`` (``apt install dataset-fashion-mnist``);
+5. with ``download=True`` only: downloaded from the mirrors of ``shendu.data.download`` into
+   ``$SHENDU_DATA/<name>`` (or the cache folder, or ``path`` when given), verified by SHA-256.
 
-In each root, the torchvision layout ``<root>/MNIST/raw/`` (``FashionMNIST/raw/``) is accepted
-too. Nothing is downloaded: a dataset that is not found raises ``DatasetNotFoundError`` listing
-the folders searched and the files to put there.
+In each root, the torchvision layouts are accepted too: ``<root>/MNIST/raw/``
+(``FashionMNIST/raw/``, ``KMNIST/raw/``) and ``<root>/cifar-10-batches-bin/``
+(``cifar-100-binary/``). A dataset that is not found raises ``DatasetNotFoundError`` listing the
+folders searched (and the URLs tried) and the files to put there.
 """
 
 from __future__ import annotations
@@ -21,10 +25,11 @@ from pathlib import Path
 
 import numpy as np
 
+from . import download as _download
 from .idx import IDXError, read_idx
 
-__all__ = ["DatasetNotFoundError", "cache_dir", "search_dirs", "load_mnist",
-           "load_fashion_mnist", "load_sample"]
+__all__ = ["DatasetNotFoundError", "cache_dir", "data_home", "search_dirs", "find_dataset",
+           "load_mnist", "load_fashion_mnist", "load_kmnist", "load_sample"]
 
 DEBIAN_DATASETS = Path("/usr/share/datasets")
 
@@ -38,14 +43,24 @@ _IDX_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images
 @dataclass(frozen=True)
 class _Spec:
     title: str
-    torch_dir: str
+    torch_dir: str  # torchvision's folder under a root ("MNIST/raw", "cifar-10-batches-bin")
+    files: tuple[str, ...] = _IDX_FILES
+    idx: bool = True  # IDX files: accept .gz and dotted spellings
+    archive_dir: str | None = None  # the folder a downloaded archive extracts into
     apt: str | None = None
 
 
 _SPECS = {
-    "mnist": _Spec("MNIST", "MNIST"),
-    "fashion-mnist": _Spec("Fashion-MNIST", "FashionMNIST", apt="dataset-fashion-mnist"),
+    "mnist": _Spec("MNIST", "MNIST/raw"),
+    "fashion-mnist": _Spec("Fashion-MNIST", "FashionMNIST/raw", apt="dataset-fashion-mnist"),
+    "kmnist": _Spec("KMNIST", "KMNIST/raw"),
+    "cifar-10": _Spec("CIFAR-10", "cifar-10-batches-bin", idx=False,
+                      archive_dir="cifar-10-batches-bin",
+                      files=(*(f"data_batch_{i}.bin" for i in range(1, 6)), "test_batch.bin")),
+    "cifar-100": _Spec("CIFAR-100", "cifar-100-binary", idx=False, archive_dir="cifar-100-binary",
+                       files=("train.bin", "test.bin")),
 }
+_ALIASES = {"fashionmnist": "fashion-mnist", "cifar10": "cifar-10", "cifar100": "cifar-100"}
 
 
 class DatasetNotFoundError(FileNotFoundError):
@@ -62,49 +77,78 @@ def cache_dir() -> Path:
     return Path.home() / ".cache" / "shendu" / "datasets"
 
 
+def data_home() -> Path:
+    """Where downloads go: ``$SHENDU_DATA`` when set, else ``cache_dir()``.
+
+    Example:
+        >>> isinstance(data_home(), Path)
+        True
+    """
+    env = os.environ.get("SHENDU_DATA")
+    return Path(env).expanduser() if env else cache_dir()
+
+
 def _canonical(name: str) -> str:
     key = name.lower().replace("_", "-")
+    key = _ALIASES.get(key.replace("-", ""), key)
     if key not in _SPECS:
         raise ValueError(f"unknown dataset {name!r}; known: {sorted(_SPECS)}")
     return key
 
 
-def search_dirs(name: str, path: str | os.PathLike | None = None) -> list[Path]:
+def _layouts(key: str, root: Path) -> list[Path]:
+    spec = _SPECS[key]
+    dirs = [root / key]
+    if spec.archive_dir:
+        dirs.append(root / key / spec.archive_dir)
+    dirs.append(root / spec.torch_dir)
+    return dirs
+
+
+def _default_dirs(key: str) -> list[Path]:
+    dirs = []
+    env = os.environ.get("SHENDU_DATA")
+    if env:
+        dirs += _layouts(key, Path(env).expanduser())
+    dirs += _layouts(key, cache_dir())
+    dirs.append(DEBIAN_DATASETS / key)
+    return dirs
+
+
+def search_dirs(name: str, path: str | os.PathLike | None = None, *,
+                fallback: bool = False) -> list[Path]:
     """The folders where dataset ``name`` is looked for, in order.
 
     Args:
-        name: "mnist" or "fashion-mnist".
+        name: "mnist", "fashion-mnist", "kmnist", "cifar-10" or "cifar-100".
         path: an explicit folder; when given, only it (and its ``<name>/`` and torchvision
-            ``<Name>/raw/`` subfolders) is searched.
+            subfolders such as ``MNIST/raw/`` or ``cifar-10-batches-bin/``) is searched.
+        fallback: with ``path``, search the default places after it too (torchvision-style
+            ``root`` arguments do this).
 
     Example:
         >>> search_dirs("mnist", "/data")[:2]
         [PosixPath('/data'), PosixPath('/data/mnist')]
     """
     key = _canonical(name)
+    if path is None:
+        return _default_dirs(key)
+    root = Path(path).expanduser()
+    dirs = [root, *_layouts(key, root)]
+    return dirs + _default_dirs(key) if fallback else dirs
+
+
+def _find_in(key: str, folder: Path) -> tuple[list[Path], list[str]]:
+    """The dataset's files found in ``folder`` and the names of those missing."""
     spec = _SPECS[key]
-
-    def layouts(root: Path) -> list[Path]:
-        return [root / key, root / spec.torch_dir / "raw"]
-
-    if path is not None:
-        root = Path(path).expanduser()
-        return [root, *layouts(root)]
-    dirs = []
-    env = os.environ.get("SHENDU_DATA")
-    if env:
-        dirs += layouts(Path(env).expanduser())
-    dirs += layouts(cache_dir())
-    dirs.append(DEBIAN_DATASETS / key)
-    return dirs
-
-
-def _find_in(folder: Path) -> tuple[list[Path], list[str]]:
-    """The four IDX files found in ``folder`` and the names of those missing."""
     found, missing = [], []
-    for base in _IDX_FILES:
-        dotted = base.replace("-idx", ".idx")
-        for candidate in (base + ".gz", base, dotted + ".gz", dotted):
+    for base in spec.files:
+        if spec.idx:
+            dotted = base.replace("-idx", ".idx")
+            candidates = (base + ".gz", base, dotted + ".gz", dotted)
+        else:
+            candidates = (base,)
+        for candidate in candidates:
             if (folder / candidate).is_file():
                 found.append(folder / candidate)
                 break
@@ -113,36 +157,99 @@ def _find_in(folder: Path) -> tuple[list[Path], list[str]]:
     return found, missing
 
 
-def _locate(name: str, path) -> list[Path]:
+def find_dataset(name: str, path: str | os.PathLike | None = None, *, download: bool = False,
+                 verify: bool = True, fallback: bool = False,
+                 download_dir: str | os.PathLike | None = None) -> list[Path]:
+    """The files of dataset ``name``, found on this machine or downloaded.
+
+    Args:
+        name: "mnist", "fashion-mnist", "kmnist", "cifar-10" or "cifar-100".
+        path: an explicit folder (see ``search_dirs``).
+        download: when nothing is found, download from the mirrors (never otherwise).
+        verify: refuse downloads whose SHA-256 is unknown or wrong (see
+            ``shendu.data.download``).
+        fallback: with ``path``, also search the default places before downloading.
+        download_dir: where a download goes; default ``path`` when given, else
+            ``data_home()/<name>``.
+
+    Returns:
+        The files in the dataset's order (MNIST-like: train images, train labels, test images,
+        test labels; CIFAR-10: data_batch_1..5, test_batch; CIFAR-100: train, test).
+
+    Raises:
+        DatasetNotFoundError: nowhere on this machine (and the download failed or was not
+            asked for); the message lists the folders searched, any URLs tried, and where to
+            put the files.
+        ChecksumError: a downloaded file did not verify.
+
+    Example:
+        >>> files = find_dataset("fashion-mnist")  # doctest: +SKIP
+        >>> files[0].name  # doctest: +SKIP
+        'train-images-idx3-ubyte.gz'
+    """
     key = _canonical(name)
     spec = _SPECS[key]
-    dirs = search_dirs(key, path)
+    dirs = search_dirs(key, path, fallback=fallback)
     lines = []
     for folder in dirs:
-        found, missing = _find_in(folder)
+        found, missing = _find_in(key, folder)
         if not missing:
             return found
         if not folder.is_dir():
             lines.append(f"  {folder}  (no such folder)")
         elif found:
-            lines.append(f"  {folder}  (has {len(found)} of the 4 files; missing: "
-                         f"{', '.join(missing)})")
+            lines.append(f"  {folder}  (has {len(found)} of the {len(spec.files)} files; "
+                         f"missing: {', '.join(missing)})")
         else:
             lines.append(f"  {folder}  (none of the files)")
+    if download_dir is None:
+        download_dir = Path(path).expanduser() if path is not None else data_home() / key
+    download_dir = Path(download_dir)
+    failure = ""
+    if download:
+        try:
+            _download.download(key, download_dir, verify=verify)
+        except _download.DownloadError as e:
+            failure = f"\nThe download failed: {e}\n"
+        else:
+            for folder in [download_dir] + _layouts(key, download_dir):
+                found, missing = _find_in(key, folder)
+                if not missing:
+                    return found
+            failure = f"\nThe download into {download_dir} did not produce the files.\n"
     where = (f"the folder you passed, {dirs[0]}" if path is not None else
              f"$SHENDU_DATA/{key}/ or {cache_dir() / key}/")
     apt = (f" On Debian/Ubuntu, `apt install {spec.apt}` puts it in {DEBIAN_DATASETS / key}."
            if spec.apt else "")
+    variants = " (each plain or .gz)" if spec.idx else ""
+    urls = _download.RESOURCES[key].urls(_download.RESOURCES[key].files[0])
+    fetch = ("" if download else
+             f" Or pass download=True to fetch it from {urls[0]} (or the other mirrors).")
+    sample = (" For a small offline start, shendu.data.load_sample('mnist') has 5,000 real MNIST "
+              "digits." if spec.idx else "")
     raise DatasetNotFoundError(
-        f"{spec.title} was not found. Looked for the files {', '.join(_IDX_FILES)} (each "
-        f"plain or .gz) in:\n" + "\n".join(lines) + "\n"
-        f"Put the four files in {where}, or pass path= to the folder holding them.{apt} "
-        "Nothing is downloaded. For a small offline start, shendu.data.load_sample('mnist') "
-        "has 5,000 real MNIST digits.")
+        f"{spec.title} was not found. Looked for the files {', '.join(spec.files)}{variants} "
+        f"in:\n" + "\n".join(lines) + "\n" + failure +
+        f"Put the files in {where}, or pass path= to the folder holding them.{apt}{fetch}"
+        f"{sample}")
 
 
-def _load_idx_dataset(name: str, path) -> tuple:
-    files = _locate(name, path)
+def load_idx_arrays(files: list[Path]) -> tuple:
+    """Read the four IDX files of an MNIST-like dataset and check they fit together.
+
+    Args:
+        files: train images, train labels, test images, test labels (as ``find_dataset``
+            returns them).
+
+    Returns:
+        ``((x_train, y_train), (x_test, y_test))`` as uint8 arrays.
+
+    Raises:
+        IDXError: a file is corrupt, or the images and labels do not match.
+
+    Example:
+        >>> arrays = load_idx_arrays(find_dataset("fashion-mnist"))  # doctest: +SKIP
+    """
     x_train, y_train, x_test, y_test = (read_idx(f) for f in files)
     for images, labels, f_img, f_lab in ((x_train, y_train, files[0], files[1]),
                                          (x_test, y_test, files[2], files[3])):
@@ -155,12 +262,16 @@ def _load_idx_dataset(name: str, path) -> tuple:
     return (x_train, y_train), (x_test, y_test)
 
 
-def load_mnist(path: str | os.PathLike | None = None) -> tuple:
+def load_mnist(path: str | os.PathLike | None = None, download: bool = False,
+               verify: bool = True) -> tuple:
     """The MNIST digits as uint8 arrays, like ``keras.datasets.mnist.load_data()``.
 
     Args:
         path: the folder holding the four IDX files; default: search ``$SHENDU_DATA``, the cache
             folder and ``/usr/share/datasets`` (see ``search_dirs``).
+        download: when not found, download from the mirrors (see ``shendu.data.download``).
+        verify: refuse a download whose SHA-256 is unknown or wrong. MNIST's hashes are not yet
+            recorded in shendu, so downloading it needs ``verify=False`` for now.
 
     Returns:
         ``((x_train, y_train), (x_test, y_test))``: images (N, 28, 28) and labels (N,), uint8.
@@ -174,16 +285,19 @@ def load_mnist(path: str | os.PathLike | None = None) -> tuple:
         >>> x_train.shape  # doctest: +SKIP
         (60000, 28, 28)
     """
-    return _load_idx_dataset("mnist", path)
+    return load_idx_arrays(find_dataset("mnist", path, download=download, verify=verify))
 
 
-def load_fashion_mnist(path: str | os.PathLike | None = None) -> tuple:
+def load_fashion_mnist(path: str | os.PathLike | None = None, download: bool = False,
+                       verify: bool = True) -> tuple:
     """Fashion-MNIST (Zalando's clothing images) as uint8 arrays, like
     ``keras.datasets.fashion_mnist.load_data()``.
 
     Args:
         path: the folder holding the four IDX files; default: search ``$SHENDU_DATA``, the cache
             folder and ``/usr/share/datasets/fashion-mnist`` (Debian's dataset-fashion-mnist).
+        download: when not found, download from the mirrors, verified by SHA-256.
+        verify: refuse a download whose SHA-256 does not match.
 
     Returns:
         ``((x_train, y_train), (x_test, y_test))``: images (N, 28, 28) and labels (N,), uint8.
@@ -197,7 +311,29 @@ def load_fashion_mnist(path: str | os.PathLike | None = None) -> tuple:
         >>> x_train.shape, int(y_train.max())  # doctest: +SKIP
         ((60000, 28, 28), 9)
     """
-    return _load_idx_dataset("fashion-mnist", path)
+    return load_idx_arrays(find_dataset("fashion-mnist", path, download=download,
+                                        verify=verify))
+
+
+def load_kmnist(path: str | os.PathLike | None = None, download: bool = False,
+                verify: bool = True) -> tuple:
+    """Kuzushiji-MNIST (cursive Japanese characters, 10 classes) as uint8 arrays.
+
+    The files have MNIST's four IDX names and layout.
+
+    Args:
+        path: the folder holding the four IDX files; default: search as ``search_dirs``.
+        download: when not found, download from the mirrors.
+        verify: refuse a download whose SHA-256 is unknown or wrong (KMNIST's hashes are not
+            yet recorded: downloading needs ``verify=False`` for now).
+
+    Returns:
+        ``((x_train, y_train), (x_test, y_test))``: images (N, 28, 28) and labels (N,), uint8.
+
+    Example:
+        >>> (x_train, y_train), _ = load_kmnist("/data/kmnist")  # doctest: +SKIP
+    """
+    return load_idx_arrays(find_dataset("kmnist", path, download=download, verify=verify))
 
 
 _SAMPLES = {"mnist": "mnist_5k.npz"}

@@ -60,10 +60,14 @@ class CallbackList:
     def __getattr__(self, name):
         if not name.startswith("on_"):
             raise AttributeError(name)
+        n_args = 2 if "batch" in name or "epoch" in name else 1
 
-        def call(*args, **kwargs):
+        def call(*args):
+            # Keras always passes logs: LambdaCallback(on_train_end=lambda logs: ...) works
+            if len(args) < n_args:
+                args = args + ({},)
             for cb in self.callbacks:
-                getattr(cb, name)(*args, **kwargs)
+                getattr(cb, name)(*args)
 
         return call
 
@@ -262,6 +266,10 @@ class ModelCheckpoint(Callback):
 
 
 def _get_lr(model) -> float:
+    if model.optimizer is None:
+        raise RuntimeError(f"model '{model.name}' has no optimizer yet: its layers are not "
+                           "built; give the first layer input_shape= or call the model on a "
+                           "batch before fit")
     return float(model.optimizer.param_groups[0]["lr"])
 
 
@@ -318,7 +326,10 @@ class LearningRateScheduler(Callback):
         self.schedule, self.verbose = schedule, verbose
 
     def on_epoch_begin(self, epoch, logs=None):
-        lr = self.schedule(epoch, _get_lr(self.model))
+        try:
+            lr = self.schedule(epoch, _get_lr(self.model))
+        except TypeError:  # Keras also accepts the old one-argument schedule(epoch)
+            lr = self.schedule(epoch)
         if not isinstance(lr, (float, int, np.floating)) or not math.isfinite(lr):
             raise ValueError(f"LearningRateScheduler: schedule returned {lr!r}; expected a "
                              "finite float")

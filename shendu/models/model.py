@@ -231,9 +231,9 @@ class Model(Module):
         verbose = 1 if verbose == "auto" else int(verbose)
         steps = steps_per_epoch or len(train)
         self.history = History()
-        cbs = [self.history] + list(callbacks or [])
-        if verbose:
-            cbs.append(ProgbarLogger(verbose))
+        # History last, as in Keras: it records what callbacks add to the logs (e.g. "lr")
+        cbs = ([ProgbarLogger(verbose)] if verbose else []) + list(callbacks or []) + \
+            [self.history]
         cbl = CallbackList(cbs, self, {"epochs": epochs, "steps": steps, "verbose": verbose})
         self.stop_training = False
         cbl.on_train_begin()

@@ -31,8 +31,15 @@ class Sequential(Model, _NNSequential):
             for key, m in layers[0].items():
                 self._add(m, key)
         else:
-            for m in layers:
-                self.add(m)
+            for i, m in enumerate(layers):
+                self._add(m, str(i))
+        self._build_if_possible()
+
+    def _build_if_possible(self, x=None) -> bool:
+        # Keras builds a Sequential as soon as its input shape is known (input_shape= on the
+        # first layer), so parameters(), count_params() and a torch-style optimizer made from
+        # model.parameters() see every layer before the first call.
+        return super()._build_if_possible(x) if self._modules else False
 
     def _add(self, layer, key: str) -> None:
         if not isinstance(layer, Module):
@@ -43,6 +50,7 @@ class Sequential(Model, _NNSequential):
     def add(self, layer) -> None:
         """Append a layer."""
         self._add(layer, str(len(self._modules)))
+        self._build_if_possible()
         if getattr(self, "compiled", False) and self.optimizer is not None:
             self.optimizer = None  # new parameters: rebind at the next step
 

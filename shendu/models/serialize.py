@@ -6,12 +6,13 @@ else, so loading a model can never import or run code named by the file.
 
 from __future__ import annotations
 
+import math
+from collections import OrderedDict
+
 import numpy as np
 
-from ..autograd import no_grad
 from ..nn import layers as L
 from ..nn.containers import Sequential as NNSequential
-from ..tensor import Tensor
 from .sequential import Sequential
 
 __all__ = ["REGISTRY", "model_config", "model_from_config", "layer_config"]
@@ -22,6 +23,22 @@ REGISTRY = {
     "ReLU": L.ReLU, "LeakyReLU": L.LeakyReLU, "ELU": L.ELU, "GELU": L.GELU,
     "Sigmoid": L.Sigmoid, "Tanh": L.Tanh, "Softmax": L.Softmax, "LogSoftmax": L.LogSoftmax,
     "Softplus": L.Softplus, "SiLU": L.SiLU, "ReLU6": L.ReLU6,
+    "Conv1d": L.Conv1d, "Conv2d": L.Conv2d, "ConvTranspose2d": L.ConvTranspose2d,
+    "Conv1D": L.Conv1D, "Conv2D": L.Conv2D, "Conv2DTranspose": L.Conv2DTranspose,
+    "DepthwiseConv2D": L.DepthwiseConv2D, "MaxPool1d": L.MaxPool1d, "MaxPool2d": L.MaxPool2d,
+    "AvgPool1d": L.AvgPool1d, "AvgPool2d": L.AvgPool2d,
+    "AdaptiveAvgPool2d": L.AdaptiveAvgPool2d, "AdaptiveMaxPool2d": L.AdaptiveMaxPool2d,
+    "MaxPooling1D": L.MaxPooling1D, "MaxPooling2D": L.MaxPooling2D,
+    "AveragePooling1D": L.AveragePooling1D, "AveragePooling2D": L.AveragePooling2D,
+    "GlobalAveragePooling1D": L.GlobalAveragePooling1D,
+    "GlobalAveragePooling2D": L.GlobalAveragePooling2D,
+    "GlobalMaxPooling1D": L.GlobalMaxPooling1D, "GlobalMaxPooling2D": L.GlobalMaxPooling2D,
+    "BatchNorm1d": L.BatchNorm1d, "BatchNorm2d": L.BatchNorm2d,
+    "BatchNormalization": L.BatchNormalization, "LayerNorm": L.LayerNorm,
+    "LayerNormalization": L.LayerNormalization, "GroupNorm": L.GroupNorm,
+    "Reshape": L.Reshape, "Permute": L.Permute, "ZeroPadding2D": L.ZeroPadding2D,
+    "UpSampling2D": L.UpSampling2D, "Upsample": L.Upsample, "Dropout2d": L.Dropout2d,
+    "SpatialDropout2D": L.SpatialDropout2D,
 }
 
 _JSON_SCALARS = (str, int, float, bool, type(None))
@@ -54,7 +71,22 @@ def layer_config(layer) -> dict:
     return {"class_name": name, "config": _check_json(cfg, name)}
 
 
+_OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop", "adagrad", "adadelta")
+
+
+def _builtin_metric(metric, loss_name) -> bool:
+    """True when ``metrics.get(metric.name)`` rebuilds the same metric."""
+    from .. import metrics as metrics_mod
+
+    try:
+        return type(metrics_mod.get(metric.name, loss_name)) is type(metric)
+    except (ValueError, TypeError):
+        return False
+
+
 def _compile_config(model) -> dict | None:
+    """Loss, optimizer and metrics by name; None (the model loads uncompiled) when any of
+    them is custom and so cannot be named in a file."""
     if not getattr(model, "compiled", False):
         return None
     loss = getattr(model, "_loss_name", None)
@@ -62,13 +94,14 @@ def _compile_config(model) -> dict | None:
     opt = None
     if isinstance(spec, str):
         opt = {"class_name": spec, "config": {}}
-    elif model.optimizer is not None:
-        g = model.optimizer.param_groups[0]
-        opt = {"class_name": type(model.optimizer).__name__,
-               "config": {"lr": float(g["lr"])}}
-    metrics = [m.name for m in model.compiled_metrics]
-    if not isinstance(loss, str):
+    else:
+        optimizer = model.optimizer if model.optimizer is not None else spec
+        g = optimizer.param_groups[0] if optimizer.param_groups else optimizer.defaults
+        opt = {"class_name": type(optimizer).__name__, "config": {"lr": float(g["lr"])}}
+    if opt["class_name"].lower() not in _OPTIMIZERS or not isinstance(loss, str) or not all(
+            _builtin_metric(m, loss) for m in model.compiled_metrics):
         return None
+    metrics = [m.name for m in model.compiled_metrics]
     return {"loss": loss, "optimizer": opt, "metrics": metrics}
 
 
@@ -86,42 +119,108 @@ def model_config(model) -> dict:
         "class_name": "Sequential",
         "name": getattr(model, "name", "sequential"),
         "input_shape": None if shape is None else list(shape),
-        "layers": [layer_config(m) for m in model.children()],
+        "layers": [{**layer_config(m), "key": key} for key, m in model.named_children()],
         "compile": _compile_config(model) if isinstance(model, Sequential) else None,
     }
 
 
-def model_from_config(config: dict, compile: bool = True) -> Sequential:
+_MAX_INPUT_ELEMENTS = 1 << 26  # the build pass runs one sample of this shape
+
+
+def _is_shape(shape) -> bool:
+    return isinstance(shape, list) and all(
+        isinstance(d, int) and not isinstance(d, bool) and 0 < d < 1 << 24 for d in shape) \
+        and math.prod(shape) <= _MAX_INPUT_ELEMENTS
+
+
+def _check_weights(i: int, key: str, name: str, cfg: dict, shapes: dict, built: bool):
+    """Refuse a layer whose config would allocate weights other than those in the file
+    (before the layer allocates them); returns the input size to build a Dense with."""
+    if name == "Linear":
+        w = shapes.get(f"{key}.weight")
+        want = (cfg.get("out_features"), cfg.get("in_features"))
+        if w != want:
+            raise ValueError(f"layer {i} (Linear): config asks for a weight of shape {want}, "
+                             f"the file holds {w}")
+    elif name == "Dense":
+        k = shapes.get(f"{key}.kernel")
+        declared = cfg.get("input_shape")
+        if k is None:
+            if declared is not None or built:
+                raise ValueError(f"layer {i} (Dense): the file holds no kernel for it")
+            return None
+        if len(k) != 2 or cfg.get("units") != k[1] or (
+                declared is not None and declared[-1] != k[0]):
+            raise ValueError(f"layer {i} (Dense): config (units={cfg.get('units')!r}, "
+                             f"input_shape={declared!r}) does not match the kernel of shape "
+                             f"{k} in the file")
+        return k[0]
+    return None
+
+
+def _check_compile(comp) -> None:
+    if not (isinstance(comp, dict) and isinstance(comp.get("loss"), str)
+            and isinstance(comp.get("metrics", []), list)
+            and all(isinstance(m, str) for m in comp.get("metrics", []))):
+        raise ValueError(f"malformed compile settings {comp!r}")
+    opt = comp.get("optimizer")
+    if opt is not None and not (isinstance(opt, dict) and isinstance(opt.get("class_name"), str)
+                                and opt["class_name"].lower() in _OPTIMIZERS
+                                and isinstance(opt.get("config", {}), dict)):
+        raise ValueError(f"unknown or malformed optimizer {opt!r}; expected one of "
+                         f"{list(_OPTIMIZERS)}")
+
+
+def model_from_config(config: dict, compile: bool = True, weight_shapes=None) -> Sequential:
+    """Rebuild a Sequential from ``model_config``'s dict; layer classes come only from
+    ``REGISTRY``. With ``weight_shapes`` (name -> shape of the arrays to load), layers are
+    checked against them before any weight is allocated."""
     if not isinstance(config, dict) or config.get("class_name") != "Sequential":
         raise ValueError("model config must describe a Sequential (class_name 'Sequential')")
-    layers = []
+    shape = config.get("input_shape")
+    if shape is not None and not _is_shape(shape):
+        raise ValueError(f"invalid input_shape {shape!r} in model config")
+    name = config.get("name")
+    if not isinstance(config.get("layers", []), list) or not isinstance(name, (str, type(None))):
+        raise ValueError("model config: 'layers' must be a list and 'name' a string")
+    layers = OrderedDict()
     for i, lc in enumerate(config.get("layers", [])):
         if not isinstance(lc, dict) or not isinstance(lc.get("config", {}), dict):
             raise ValueError(f"layer {i} of the model config is malformed")
-        cls = REGISTRY.get(lc.get("class_name"))
+        cls_name, cfg = lc.get("class_name"), lc.get("config", {})
+        cls = REGISTRY.get(cls_name) if isinstance(cls_name, str) else None
         if cls is None:
-            raise ValueError(f"layer {i}: unknown class {lc.get('class_name')!r}; only shendu's "
+            raise ValueError(f"layer {i}: unknown class {cls_name!r}; only shendu's "
                              f"own layers can be loaded: {sorted(REGISTRY)}")
+        key = lc.get("key", str(i))
+        if not isinstance(key, str) or not key or "." in key or key in layers:
+            raise ValueError(f"layer {i}: invalid or repeated name {key!r}")
+        if "input_dim" in cfg or "batch_input_shape" in cfg:  # get_config writes input_shape
+            raise ValueError(f"layer {i} ({cls_name}): unexpected input_dim/batch_input_shape")
+        declared = cfg.get("input_shape")
+        if declared is not None and not _is_shape(declared):
+            raise ValueError(f"layer {i} ({cls_name}): invalid input_shape {declared!r}")
+        n_in = None
+        if weight_shapes is not None:
+            n_in = _check_weights(i, key, cls_name, cfg, weight_shapes, shape is not None)
         try:
-            layers.append(cls(**lc.get("config", {})))
-        except TypeError as e:
-            raise ValueError(f"layer {i} ({lc.get('class_name')}): bad config: {e}") from None
-    model = Sequential(layers, name=config.get("name"))
-    shape = config.get("input_shape")
+            layer = cls(**cfg)
+            if n_in is not None and not layer.built:
+                layer.build((None, n_in))
+                if not layer.trainable:
+                    layer.requires_grad_(False)
+        except (TypeError, ValueError) as e:
+            raise ValueError(f"layer {i} ({cls_name}): bad config: {e}") from None
+        layers[key] = layer
+    model = Sequential(layers, name=name)
     if shape is not None:  # build deferred layers so the weights have somewhere to go
-        if not all(isinstance(s, int) and 0 < s < 1 << 24 for s in shape):
-            raise ValueError(f"invalid input_shape {shape!r} in model config")
-        with no_grad():
-            model.eval()
-            model(Tensor(np.zeros((1,) + tuple(shape), dtype=np.float32)))
-            model.train()
+        model._build_if_possible(np.zeros((1,) + tuple(shape), dtype=np.float32))
     comp = config.get("compile")
     if compile and comp:
+        _check_compile(comp)
         opt = comp.get("optimizer") or {"class_name": "rmsprop", "config": {}}
         from .. import optim
 
-        optimizer = optim.get(opt["class_name"], **opt.get("config", {})) \
-            if opt["class_name"].lower() in ("sgd", "adam", "adamw", "rmsprop", "adagrad",
-                                             "adadelta") else "rmsprop"
+        optimizer = optim.get(opt["class_name"], **opt.get("config", {}))
         model.compile(optimizer=optimizer, loss=comp["loss"], metrics=comp.get("metrics"))
     return model

@@ -26,6 +26,10 @@ def _swish(x):
     return x * _f.sigmoid(x)
 
 
+def _leaky_relu(x, negative_slope=0.2):  # Keras's default slope (PyTorch's F: 0.01)
+    return _f.leaky_relu(x, negative_slope)
+
+
 ACTIVATIONS: dict[str, Callable] = {
     "linear": _linear,
     "relu": _f.relu,
@@ -40,7 +44,7 @@ ACTIVATIONS: dict[str, Callable] = {
     "softsign": _softsign,
     "swish": _swish,
     "silu": _swish,
-    "leaky_relu": _f.leaky_relu,
+    "leaky_relu": _leaky_relu,
     "relu6": F.relu6,
     "exponential": _f.exp,
     "hard_sigmoid": _hard_sigmoid,

@@ -147,16 +147,15 @@ def smooth_l1_loss(input, target, reduction: str = "mean", beta: float = 1.0):
 
 
 def binary_cross_entropy(input, target, weight=None, reduction: str = "mean"):
-    """BCE on probabilities; log is clamped at -100 like PyTorch."""
+    """BCE on probabilities; log is clamped at -100 like PyTorch (one fused primitive, so
+    probabilities of exactly 0 or 1 give finite gradients)."""
     t = _same_shape("binary_cross_entropy", input, target)
     d = as_tensor_data(input)
     if d.size and (float(d.min()) < 0 or float(d.max()) > 1):
         raise ValueError("binary_cross_entropy expects probabilities in [0, 1], got values in "
                          f"[{float(d.min()):.4g}, {float(d.max()):.4g}]; pass logits to "
                          "binary_cross_entropy_with_logits instead")
-    logp = _f.clip(_f.log(input), -100.0, None)
-    log1mp = _f.clip(_f.log(1.0 - input), -100.0, None)
-    loss = -(t * logp + (1.0 - t) * log1mp)
+    loss = fused.BinaryCrossEntropy.apply(input, t)
     return _reduce(_weighted(loss, weight), reduction, "binary_cross_entropy")
 
 
@@ -263,3 +262,10 @@ def kl_div(input, target, reduction: str = "mean", log_target: bool = False):
     if reduction == "batchmean":
         return loss.sum() / input.shape[0]
     return _reduce(loss, reduction, "kl_div")
+
+
+# convolution, pooling, normalization and resizing live in their own module
+from .functional_conv import *  # noqa: E402, F403
+from .functional_conv import __all__ as _conv_all  # noqa: E402
+
+__all__ += _conv_all

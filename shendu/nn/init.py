@@ -41,13 +41,17 @@ def calculate_gain(nonlinearity: str, param=None) -> float:
 
 
 # -- the formulas (arrays from a generator) ------------------------------------------------------
-def _truncated(g: Generator, shape, std: float, dtype) -> np.ndarray:
-    """Normal(0, std) with draws beyond 2 std redrawn (Keras's and torch's truncation)."""
+def _truncated(g: Generator, shape, std: float, dtype, lo: float = -2.0,
+               hi: float = 2.0) -> np.ndarray:
+    """Normal(0, std) with draws outside [lo, hi] standard deviations redrawn (Keras: +-2)."""
+    if not lo < hi or hi < -5 or lo > 5:
+        raise ValueError(f"truncated normal: the interval [{lo:.3g}, {hi:.3g}] standard "
+                         "deviations around the mean must be non-empty and reach within 5 of it")
     out = g.normal(shape, 0.0, 1.0, dtype=np.float64)
-    bad = np.abs(out) > 2
+    bad = (out < lo) | (out > hi)
     while bad.any():
         out[bad] = g.normal(int(bad.sum()), 0.0, 1.0, dtype=np.float64)
-        bad = np.abs(out) > 2
+        bad = (out < lo) | (out > hi)
     return (out * std).astype(dtype)
 
 
@@ -104,8 +108,12 @@ def normal_(t: Tensor, mean: float = 0.0, std: float = 1.0, generator=None) -> T
     return _fill(t, (generator or default_generator).normal(t.shape, mean, std, t.dtype))
 
 
-def trunc_normal_(t: Tensor, mean=0.0, std=1.0, generator=None) -> Tensor:
-    return _fill(t, mean + _truncated(generator or default_generator, t.shape, std, t.dtype))
+def trunc_normal_(t: Tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None) -> Tensor:
+    """Normal(mean, std) with values outside [a, b] redrawn; as in PyTorch, ``a`` and ``b`` are
+    absolute bounds, not multiples of ``std``."""
+    lo, hi = (a - mean) / std, (b - mean) / std
+    return _fill(t, mean + _truncated(generator or default_generator, t.shape, std, t.dtype,
+                                      lo, hi))
 
 
 def constant_(t: Tensor, val: float) -> Tensor:

@@ -6,9 +6,13 @@
 * ``SoftmaxCrossEntropy``: log-softmax and the negative log-likelihood together, so that the
   gradient is the stable ``softmax - target`` instead of a division by tiny probabilities.
 * ``SigmoidBCE``: binary cross-entropy on logits, stable for any logit magnitude.
+* ``BinaryCrossEntropy``: binary cross-entropy on probabilities with PyTorch's clamps, so that
+  a probability of exactly 0 or 1 (a saturated float32 sigmoid) gives a finite gradient.
 """
 
 from __future__ import annotations
+
+import numpy as np
 
 from ..autograd import Function
 from ..backend import array_module
@@ -152,3 +156,29 @@ class SigmoidBCE(Function):
                 xp.exp(-xp.abs(x))) + (self.pw - 1) * xp.maximum(-x, 0)) * gy
         return (g * gy).astype(x.dtype, copy=False), gt
 
+
+
+class BinaryCrossEntropy(Function):
+    """Binary cross-entropy on probabilities: -(t max(log p, -100) + (1-t) max(log(1-p), -100)).
+
+    As a composite, log's backward divides by p, and clamping the log does not help: at p = 0 or
+    1 the gradient is 0 / 0 = NaN even where the loss is 0. Here it is PyTorch's
+    (p - t) / max(p (1 - p), 1e-12), finite everywhere.
+    """
+
+    def forward(self, p, t):
+        xp = array_module(p)
+        with np.errstate(divide="ignore"):  # log(0) = -inf, clamped at -100 right away
+            logp = xp.maximum(xp.log(p), -100)
+            log1mp = xp.maximum(xp.log(1 - p), -100)
+        self.p, self.t, self.logp, self.log1mp = p, t, logp, log1mp
+        return (-(t * logp + (1 - t) * log1mp)).astype(p.dtype, copy=False)
+
+    def backward(self, gy):
+        xp = array_module(gy)
+        p, t = self.p, self.t
+        gp = gy * (p - t) / xp.maximum(p * (1 - p), 1e-12)  # d/dp = (p - t) / (p (1 - p))
+        gt = None
+        if self.needs_input_grad[1]:  # d/dt = log(1-p) - log(p), with the same clamps
+            gt = gy * (self.log1mp - self.logp)
+        return gp.astype(p.dtype, copy=False), gt

@@ -3,7 +3,15 @@
 from .activation import *  # noqa: F403
 from .activation import __all__ as _act
 from .base import Layer
+from .conv import *  # noqa: F403
+from .conv import __all__ as _conv
 from .core import *  # noqa: F403
 from .core import __all__ as _core
+from .normalization import *  # noqa: F403
+from .normalization import __all__ as _norm
+from .pooling import *  # noqa: F403
+from .pooling import __all__ as _pool
+from .reshaping import *  # noqa: F403
+from .reshaping import __all__ as _reshape
 
-__all__ = ["Layer", *_core, *_act]
+__all__ = ["Layer", *_core, *_act, *_conv, *_pool, *_norm, *_reshape]

@@ -6,7 +6,10 @@ from __future__ import annotations
 import itertools
 import re
 
+from ...backend import get_default_dtype
+from .. import init as _init
 from ..module import Module
+from ..parameter import Parameter
 
 __all__ = ["Layer"]
 
@@ -51,6 +54,23 @@ class Layer(Module):
         self.built = False
         self.trainable = trainable
         self.dtype_policy = dtype
+
+    @property
+    def trainable(self) -> bool:
+        """Keras's switch: ``layer.trainable = False`` freezes its parameters, now or once
+        built."""
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value: bool) -> None:
+        object.__setattr__(self, "_trainable", bool(value))
+        self.requires_grad_(bool(value))
+
+    def add_weight(self, shape, initializer="glorot_uniform", dtype=None) -> Parameter:
+        """A new Parameter drawn from a Keras initializer (name or object), frozen when the
+        layer is not trainable; ``build`` assigns it to an attribute."""
+        p = Parameter(_init.get(initializer)(tuple(shape), dtype or get_default_dtype()))
+        return p.requires_grad_(self.trainable)
 
     def build(self, input_shape) -> None:
         self.built = True

@@ -22,14 +22,18 @@ __all__ = ["Linear", "Dense", "Flatten", "Dropout", "Identity", "InputLayer", "I
 
 def _features_error(kind: str, name: str, expected: int, x) -> ValueError:
     shape = tuple(x.shape)
+    want = f"(batch, {expected})" if len(shape) <= 2 else f"(..., {expected})"
     hint = "check the previous layer"
     if len(shape) > 2:
         hint = (f"the input has {len(shape)} dimensions: add a Flatten layer before it "
                 f"(it would then have {int(np.prod(shape[1:]))} features)")
-    elif len(shape) == 2 and shape[-1] != expected:
-        hint = f"in_features={shape[-1]} would fit this input"
-    return ValueError(f"{kind} '{name}' expected input with {expected} features (last "
-                      f"dimension), got shape {shape}; {hint}")
+    elif len(shape) == 2 and kind == "Linear":
+        hint = f"in_features={shape[-1]} would fit this input; or check the previous layer"
+    elif len(shape) == 2:
+        hint = (f"check the previous layer (this layer was built for {expected} features by "
+                "its first call or input_shape)")
+    return ValueError(f"{kind} '{name}' expected input of shape {want} ({expected} features "
+                      f"in the last dimension), got shape {shape}; {hint}")
 
 
 class Linear(Module):
@@ -129,10 +133,9 @@ class Dense(Layer):
             raise ValueError(f"Dense '{self.name}': the last input dimension must be known, "
                              f"got input shape {input_shape}")
         self.in_features = int(n_in)
-        dt = get_default_dtype()
-        self.kernel = Parameter(self.kernel_initializer((self.in_features, self.units), dt))
+        self.kernel = self.add_weight((self.in_features, self.units), self.kernel_initializer)
         if self.use_bias:
-            self.bias = Parameter(self.bias_initializer((self.units,), dt))
+            self.bias = self.add_weight((self.units,), self.bias_initializer)
         self.built = True
 
     def forward(self, x):

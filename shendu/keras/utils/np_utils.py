@@ -1,14 +1,11 @@
-"""``keras.utils``: to_categorical, normalize, set_random_seed and the legacy ``np_utils``."""
+"""``keras.utils.np_utils``: to_categorical and normalize at their old (Keras < 2.9) address,
+so ``from keras.utils.np_utils import to_categorical`` keeps working with the imports changed."""
 
 from __future__ import annotations
 
-import types
-
 import numpy as np
 
-from ..random import manual_seed
-
-__all__ = ["to_categorical", "normalize", "set_random_seed", "np_utils"]
+__all__ = ["to_categorical", "normalize"]
 
 
 def to_categorical(y, num_classes: int | None = None, dtype="float32") -> np.ndarray:
@@ -35,11 +32,3 @@ def normalize(x, axis: int = -1, order: int = 2) -> np.ndarray:
     x = np.asarray(x, dtype=np.float32)
     n = np.linalg.norm(x, ord=order, axis=axis, keepdims=True)
     return x / np.where(n == 0, 1, n)
-
-
-def set_random_seed(seed: int) -> None:
-    """Seed every random stream shendu uses."""
-    manual_seed(seed)
-
-
-np_utils = types.SimpleNamespace(to_categorical=to_categorical, normalize=normalize)

@@ -1,0 +1,141 @@
+"""Shape layers: Reshape, Permute, ZeroPadding2D, UpSampling2D, Upsample, Dropout2d."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ... import functional as _f
+from .. import functional_conv as FC
+from .base import Layer
+
+__all__ = ["Reshape", "Permute", "ZeroPadding2D", "UpSampling2D", "Upsample",
+           "SpatialDropout2D", "Dropout2d"]
+
+
+class Reshape(Layer):
+    """Reshape each sample to ``target_shape`` (batch dimension kept; -1 allowed once)."""
+
+    def __init__(self, target_shape, **kwargs):
+        super().__init__(**kwargs)
+        self.target_shape = tuple(int(s) for s in target_shape)
+
+    def forward(self, x):
+        per = int(np.prod(x.shape[1:]))
+        known = int(np.prod([s for s in self.target_shape if s != -1]))
+        if (-1 not in self.target_shape and known != per) or (known and per % known):
+            raise ValueError(f"Reshape '{self.name}': cannot reshape samples of shape "
+                             f"{tuple(x.shape[1:])} ({per} values) to {self.target_shape}")
+        return _f.reshape(x, (x.shape[0],) + self.target_shape)
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0],) + self.target_shape
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "target_shape": list(self.target_shape)}
+
+
+class Permute(Layer):
+    """Permute the non-batch axes; ``dims`` counts from 1 as in Keras."""
+
+    def __init__(self, dims, **kwargs):
+        super().__init__(**kwargs)
+        self.dims = tuple(int(d) for d in dims)
+        if sorted(self.dims) != list(range(1, len(self.dims) + 1)):
+            raise ValueError(f"Permute '{self.name}': dims must be a permutation of "
+                             f"1..{len(self.dims)}, got {self.dims}")
+
+    def forward(self, x):
+        return _f.permute(x, (0,) + self.dims)
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "dims": list(self.dims)}
+
+
+class ZeroPadding2D(Layer):
+    """Pad rows and columns with zeros: ``padding`` int, (h, w) or ((top, bottom), (l, r))."""
+
+    def __init__(self, padding=(1, 1), data_format=None, **kwargs):
+        super().__init__(**kwargs)
+        if isinstance(padding, int):
+            padding = ((padding, padding), (padding, padding))
+        elif all(isinstance(p, int) for p in padding):
+            padding = ((padding[0], padding[0]), (padding[1], padding[1]))
+        self.padding = tuple(tuple(int(v) for v in p) for p in padding)
+        self.data_format = data_format or "channels_last"
+
+    def forward(self, x):
+        (t, b), (l, r) = self.padding
+        if FC.layout_of(self.data_format) == "NHWC":
+            return _f.pad(x, (0, 0, l, r, t, b))
+        return _f.pad(x, (l, r, t, b))
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "padding": [list(p) for p in self.padding],
+                "data_format": self.data_format}
+
+
+class UpSampling2D(Layer):
+    """Repeat rows and columns (nearest neighbour), Keras's default channels-last."""
+
+    def __init__(self, size=(2, 2), data_format=None, interpolation="nearest", **kwargs):
+        super().__init__(**kwargs)
+        if interpolation != "nearest":
+            raise NotImplementedError("UpSampling2D supports interpolation='nearest' only")
+        self.size = (size, size) if isinstance(size, int) else tuple(size)
+        self.data_format = data_format or "channels_last"
+
+    def forward(self, x):
+        return FC.upsample_nearest(x, self.size, self.data_format)
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "size": list(self.size),
+                "data_format": self.data_format}
+
+
+class Upsample(Layer):
+    """PyTorch's nn.Upsample (nearest, NCHW)."""
+
+    def __init__(self, size=None, scale_factor=None, mode="nearest", **kwargs):
+        super().__init__(**kwargs)
+        self.size, self.scale_factor, self.mode = size, scale_factor, mode
+
+    def forward(self, x):
+        return FC.interpolate(x, self.size, self.scale_factor, self.mode)
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "size": self.size, "scale_factor": self.scale_factor,
+                "mode": self.mode}
+
+
+class Dropout2d(Layer):
+    """Drop whole channels (N, C, H, W) with probability ``p`` (PyTorch)."""
+
+    channels_last = False
+
+    def __init__(self, p: float = 0.5, rate: float | None = None, data_format=None, **kwargs):
+        super().__init__(**kwargs)
+        self.p = float(rate if rate is not None else p)
+        if data_format is not None:
+            self.channels_last = FC.layout_of(data_format) == "NHWC"
+
+    def forward(self, x):
+        if not self.training or self.p == 0.0:
+            return x
+        from ...random import default_generator
+
+        shape = (x.shape[0], 1, 1, x.shape[-1]) if self.channels_last else \
+            (x.shape[0], x.shape[1]) + (1,) * (x.ndim - 2)
+        keep = default_generator.bernoulli(1.0 - self.p, shape)
+        scale = 0.0 if self.p >= 1.0 else 1.0 / (1.0 - self.p)
+        return x * (keep * scale).astype(x.dtype)
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "p": self.p}
+
+
+class SpatialDropout2D(Dropout2d):
+    """Keras's channel dropout over (N, H, W, C)."""
+
+    channels_last = True
+
+
