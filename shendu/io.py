@@ -147,7 +147,7 @@ def _read_header(path) -> tuple[dict, int]:
         raw = f.read(n)
     try:
         header = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as e:
         raise UnsafeFileError(f"{path!r}: the header is not valid JSON ({e})") from None
     if not isinstance(header, dict):
         raise UnsafeFileError(f"{path!r}: the header is not a JSON object")
@@ -158,7 +158,7 @@ def _read_header(path) -> tuple[dict, int]:
             continue
         if not isinstance(info, dict) or set(info) != {"dtype", "shape", "data_offsets"}:
             raise UnsafeFileError(f"{path!r}: malformed entry for tensor {key!r}")
-        dt = _DTYPES.get(info["dtype"])
+        dt = _DTYPES.get(info["dtype"]) if isinstance(info["dtype"], str) else None
         shape, offs = info["shape"], info["data_offsets"]
         if dt is None:
             raise UnsafeFileError(f"{path!r}: tensor {key!r} has unsupported dtype "

@@ -218,6 +218,7 @@ def test_csv_logger(tmp_path):
     assert len(rows) == 6 and rows.count(rows[0]) == 1  # one header only
 
 
+@pytest.mark.filterwarnings("ignore:overflow:RuntimeWarning")
 def test_terminate_on_nan(capsys):
     rng = np.random.default_rng(0)
     x = rng.normal(size=(64, 4)).astype(np.float32)

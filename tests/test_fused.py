@@ -27,7 +27,7 @@ def _log_softmax(z):
 # -- Linear ---------------------------------------------------------------------------------------
 @pytest.mark.parametrize("layout", ["out_in", "in_out"])
 @pytest.mark.parametrize("bias", [True, False], ids=["bias", "no_bias"])
-@pytest.mark.parametrize("xshape", [(5, 4), (2, 3, 4)], ids=["2d", "3d"])
+@pytest.mark.parametrize("xshape", [(4,), (5, 4), (2, 3, 4)], ids=["1d", "2d", "3d"])
 def test_linear_forward_and_gradcheck(layout, bias, xshape):
     rng = _rng(1)
     x = _t(rng.standard_normal(xshape))

@@ -319,6 +319,10 @@ def test_garbage_and_huge_header_refused(tmp_path):
     path.write_bytes(struct.pack("<Q", 2) + b"[]")
     with pytest.raises(UnsafeFileError, match="not a JSON object"):
         shendu.load(path)
+    deep = b"[" * 100000 + b"]" * 100000
+    path.write_bytes(struct.pack("<Q", len(deep)) + deep)
+    with pytest.raises(UnsafeFileError, match="not valid JSON"):
+        shendu.load(path)
     with pytest.raises(FileNotFoundError):
         shendu.load(tmp_path / "missing.shendu")
 
@@ -328,6 +332,7 @@ def test_malformed_entries_refused(tmp_path):
     good = {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}
     bad = [
         ({"x": {**good, "dtype": "O"}}, "unsupported dtype"),
+        ({"x": {**good, "dtype": ["F32"]}}, "unsupported dtype"),
         ({"x": {**good, "shape": [-2]}}, "invalid shape"),
         ({"x": {**good, "shape": "2"}}, "invalid shape"),
         ({"x": {**good, "shape": [2.0]}}, "invalid shape"),

@@ -100,10 +100,9 @@ def test_to_categorical_with_categorical_crossentropy(mnist):
 
 
 def test_to_categorical_details():
+    import shendu as tf
     from shendu.keras.utils import to_categorical
     from shendu.keras.utils.np_utils import to_categorical as legacy
-
-    import shendu as tf
 
     assert legacy is to_categorical is tf.keras.utils.np_utils.to_categorical
     np.testing.assert_array_equal(to_categorical([2, 0]), [[0, 0, 1], [1, 0, 0]])

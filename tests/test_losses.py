@@ -498,3 +498,16 @@ def test_keras_bad_target_shapes_are_clear():
         losses.sparse_categorical_crossentropy(np.array([0.5, 1, 2, 0]), pred)
     with pytest.raises(ValueError, match=r"y_true of shape \(4, 2\).*y_pred of shape \(4, 3\)"):
         losses.mean_squared_error(np.zeros((4, 2)), pred)
+
+
+def test_keras_sparse_labels_out_of_range_and_ignore_class():
+    # regression: on the probability path a label of -1 silently picked the last class
+    z = _rng(36).standard_normal((3, 4))
+    for pred, from_logits in ((sd.tensor(_np_softmax(z)), False), (sd.tensor(z), True)):
+        with pytest.raises(IndexError, match="label -1|class -1"):
+            losses.sparse_categorical_crossentropy(np.array([0, -1, 2]), pred,
+                                                   from_logits=from_logits)
+        per = losses.sparse_categorical_crossentropy(np.array([0, -1, 2]), pred,
+                                                     from_logits=from_logits, ignore_class=-1)
+        full = _keras_cce(np.eye(4)[[0, 0, 2]], _np_softmax(z))
+        np.testing.assert_allclose(per.numpy(), [full[0], 0.0, full[2]], rtol=1e-5)

@@ -455,6 +455,20 @@ def test_summary_table():
     assert model.count_params() == 55050
 
 
+def test_summary_wraps_long_cells_like_keras():
+    from shendu.keras.layers import Activation
+
+    model = Sequential([Dense(4, input_shape=(3,), name="a_very_long_layer_name_indeed"),
+                        Activation("relu")])
+    lines = []
+    model.summary(print_fn=lines.append)
+    rows = "\n".join(lines).splitlines()
+    i = next(k for k, ln in enumerate(rows) if ln.startswith(" a_very_long_layer_name_in"))
+    assert rows[i].split()[-1] == "16" and "(None, 4)" in rows[i]
+    assert rows[i + 1].strip() == "eed (Dense)"  # the rest of the cell, on its own line
+    assert all(len(ln) == 65 for ln in rows[1:i + 2] if ln)
+
+
 def test_summary_unbuilt_raises_clear_error():
     model = Sequential([Dense(8), Dense(2)])
     with pytest.raises(ValueError, match="input_shape"):

@@ -427,3 +427,24 @@ def test_assigning_a_plain_tensor_over_a_parameter_is_refused():
     assert not lin.weight.numpy().any() and "weight" in dict(lin.named_parameters())
     lin.bias = None  # and so is dropping the bias
     assert [n for n, _ in lin.named_parameters()] == ["weight"]
+
+
+def test_registering_over_a_plain_attribute_or_with_a_dot_is_refused():
+    # regression: the plain attribute used to shadow the registered tensor silently
+    m = nn.Module()
+    m.scale = 2.0
+    with pytest.raises(KeyError, match="buffer 'scale'.*plain attribute"):
+        m.register_buffer("scale", sd.ones(1))
+    with pytest.raises(KeyError, match="parameter 'scale'"):
+        m.register_parameter("scale", nn.Parameter(sd.ones(1)))
+    with pytest.raises(KeyError, match="without '.'"):
+        m.add_module("a.b", nn.ReLU())
+    with pytest.raises(KeyError, match="without '.'"):
+        nn.Sequential(OrderedDict([("a.b", nn.ReLU())]))
+    # Linear(bias=False) lists its bias as None, like torch, so it can be registered later
+    lin = nn.Linear(3, 2, bias=False)
+    assert lin.bias is None and [n for n, _ in lin.named_parameters()] == ["weight"]
+    assert list(lin.state_dict()) == ["weight"]
+    lin.register_parameter("bias", nn.Parameter(sd.ones(2)))
+    assert [n for n, _ in lin.named_parameters()] == ["weight", "bias"]
+    np.testing.assert_allclose(lin(sd.zeros(1, 3)).numpy(), [[1.0, 1.0]])

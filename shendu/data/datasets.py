@@ -29,7 +29,8 @@ from . import download as _download
 from .idx import IDXError, read_idx
 
 __all__ = ["DatasetNotFoundError", "cache_dir", "data_home", "search_dirs", "find_dataset",
-           "load_mnist", "load_fashion_mnist", "load_kmnist", "load_sample"]
+           "read_idx_pair", "load_idx_arrays", "load_mnist", "load_fashion_mnist", "load_kmnist",
+           "load_sample"]
 
 DEBIAN_DATASETS = Path("/usr/share/datasets")
 
@@ -234,6 +235,30 @@ def find_dataset(name: str, path: str | os.PathLike | None = None, *, download: 
         f"{sample}")
 
 
+def read_idx_pair(images_file: str | os.PathLike, labels_file: str | os.PathLike) -> tuple:
+    """Read one split of an MNIST-like dataset: uint8 images (N, rows, cols) and labels (N,).
+
+    Args:
+        images_file: the images' IDX file (plain or .gz).
+        labels_file: the labels' IDX file.
+
+    Raises:
+        IDXError: a file is corrupt, or the images and labels do not match.
+
+    Example:
+        >>> files = find_dataset("fashion-mnist")  # doctest: +SKIP
+        >>> x_test, y_test = read_idx_pair(files[2], files[3])  # doctest: +SKIP
+    """
+    images, labels = read_idx(images_file), read_idx(labels_file)
+    if images.ndim != 3 or images.dtype != np.uint8:
+        raise IDXError(f"{images_file}: expected uint8 images of shape (N, rows, cols), got "
+                       f"{images.dtype} {images.shape}")
+    if labels.shape != images.shape[:1] or labels.dtype != np.uint8:
+        raise IDXError(f"{labels_file}: expected {images.shape[0]} uint8 labels to match "
+                       f"{Path(images_file).name}, got {labels.dtype} {labels.shape}")
+    return images, labels
+
+
 def load_idx_arrays(files: list[Path]) -> tuple:
     """Read the four IDX files of an MNIST-like dataset and check they fit together.
 
@@ -250,16 +275,7 @@ def load_idx_arrays(files: list[Path]) -> tuple:
     Example:
         >>> arrays = load_idx_arrays(find_dataset("fashion-mnist"))  # doctest: +SKIP
     """
-    x_train, y_train, x_test, y_test = (read_idx(f) for f in files)
-    for images, labels, f_img, f_lab in ((x_train, y_train, files[0], files[1]),
-                                         (x_test, y_test, files[2], files[3])):
-        if images.ndim != 3 or images.dtype != np.uint8:
-            raise IDXError(f"{f_img}: expected uint8 images of shape (N, rows, cols), got "
-                           f"{images.dtype} {images.shape}")
-        if labels.shape != images.shape[:1] or labels.dtype != np.uint8:
-            raise IDXError(f"{f_lab}: expected {images.shape[0]} uint8 labels to match "
-                           f"{f_img.name}, got {labels.dtype} {labels.shape}")
-    return (x_train, y_train), (x_test, y_test)
+    return read_idx_pair(files[0], files[1]), read_idx_pair(files[2], files[3])
 
 
 def load_mnist(path: str | os.PathLike | None = None, download: bool = False,

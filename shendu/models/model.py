@@ -81,9 +81,7 @@ class Model(Module):
         if all(getattr(m, "built", True) for m in self.modules()):
             return any(True for _ in self.parameters())
         if x is None:
-            from .summary import input_shape_of
-
-            shape = input_shape_of(self)
+            shape = self._known_input_shape()
             if shape is None:
                 return False
             x = np.zeros((1,) + tuple(shape), dtype=np.float32)
@@ -95,6 +93,10 @@ class Model(Module):
         finally:
             self.train(was_training)
         return True
+
+    def _known_input_shape(self):
+        """The per-sample input shape seen in a call (Sequential also trusts input_shape=)."""
+        return self.__dict__.get("_input_shape")
 
     def _bind_optimizer(self) -> None:
         from .. import optim

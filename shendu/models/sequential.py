@@ -7,6 +7,7 @@ from collections import OrderedDict
 from ..nn.containers import Sequential as _NNSequential
 from ..nn.module import Module
 from .model import Model
+from .summary import input_shape_of
 
 __all__ = ["Sequential"]
 
@@ -40,6 +41,9 @@ class Sequential(Model, _NNSequential):
         # first layer), so parameters(), count_params() and a torch-style optimizer made from
         # model.parameters() see every layer before the first call.
         return super()._build_if_possible(x) if self._modules else False
+
+    def _known_input_shape(self):
+        return input_shape_of(self)
 
     def _add(self, layer, key: str) -> None:
         if not isinstance(layer, Module):

@@ -65,9 +65,19 @@ def summary(model, line_length: int = 65) -> str:
     lines = [f'Model: "{getattr(model, "name", type(model).__name__.lower())}"',
              "_" * line_length]
 
-    def row(a, b, c):
-        text = f" {a}".ljust(cols[0]) + f"{b}".ljust(cols[1] - cols[0]) + f"{c}"
-        return text.ljust(line_length)
+    def row(a, b, c) -> str:
+        # like Keras, a cell too long for its column wraps onto the next lines, keeping two
+        # spaces between columns
+        cells = [str(a), str(b), str(c)]
+        widths = [cols[0] - 3, cols[1] - cols[0] - 2, line_length - cols[1]]
+        out = []
+        while any(cells):
+            text = " "
+            for k, (cell, width) in enumerate(zip(cells, widths)):
+                text = text.ljust(cols[k - 1] if k else 1) + cell[:width]
+                cells[k] = cell[width:]
+            out.append(text.ljust(line_length))
+        return "\n".join(out)
 
     lines.append(row("Layer (type)", "Output Shape", "Param #"))
     lines.append("=" * line_length)

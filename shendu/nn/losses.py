@@ -238,10 +238,17 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits: bool = False,
         loss = F.cross_entropy(logits.reshape(-1, c), Tensor(t.reshape(-1)), reduction="none",
                                ignore_index=ignore)
         return _per_sample(loss.reshape(t.shape))
+    labels = t.reshape(-1)
+    valid = labels != ignore
+    bad = labels[valid & ((labels < 0) | (labels >= c))]
+    if bad.size:  # a negative label would silently pick a class from the end
+        raise IndexError(f"sparse_categorical_crossentropy: label {int(bad[0])} is out of "
+                         f"range for {c} classes; labels must lie in [0, {c})")
     p = _f.clip(y_pred / y_pred.sum(axis=-1, keepdims=True), _EPS, 1.0 - _EPS)
     flat = p.reshape(-1, c)
-    picked = flat[np.arange(flat.shape[0]), t.reshape(-1)]
-    return _per_sample(-_f.log(picked).reshape(t.shape))
+    picked = flat[np.arange(flat.shape[0]), np.where(valid, labels, 0)]
+    loss = -_f.log(picked) * Tensor(valid.astype(y_pred.dtype))
+    return _per_sample(loss.reshape(t.shape))
 
 
 def kl_divergence(y_true, y_pred):

@@ -99,16 +99,27 @@ class Module:
                 return
         object.__delattr__(self, name)
 
+    def _claim(self, name: str, what: str) -> None:
+        """Check a name about to be registered: a plain attribute of the same name would shadow
+        it (attribute lookup finds ``__dict__`` first), and a dot would break state_dict keys."""
+        if not isinstance(name, str) or not name or "." in name:
+            raise KeyError(f"{what} name must be a non-empty string without '.', got {name!r}")
+        if name in self.__dict__:
+            raise KeyError(f"cannot register {what} {name!r}: {type(self).__name__} already has "
+                           "a plain attribute of that name")
+
     def register_parameter(self, name: str, param: Parameter | None) -> None:
         if param is not None and not isinstance(param, Parameter):
             raise TypeError(f"register_parameter({name!r}) expects a Parameter or None, got "
                             f"{type(param).__name__}")
+        self._claim(name, "parameter")
         self._parameters[name] = param
 
     def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
         """A tensor that is part of the state (saved) but not learned, e.g. running means."""
         if tensor is not None and not isinstance(tensor, Tensor):
             tensor = Tensor(tensor)
+        self._claim(name, "buffer")
         self._buffers[name] = tensor
         if not persistent:
             self._non_persistent.add(name)
@@ -116,6 +127,7 @@ class Module:
     def add_module(self, name: str, module: Module | None) -> None:
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"add_module({name!r}) expects a Module, got {type(module).__name__}")
+        self._claim(name, "module")
         self._modules[name] = module
         if module is not None and module.__dict__.get("_name") is None:
             object.__setattr__(module, "_name", name)

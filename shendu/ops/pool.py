@@ -62,11 +62,12 @@ class MaxPool2d(Function):
         xpad = pad_hw(x, pads, value=-xp.inf)
         out = _tap(xpad, 0, 0, s, d, out_hw).copy()
         idx = xp.zeros(out.shape, dtype=xp.uint8 if k[0] * k[1] < 256 else xp.int32)
+        better = xp.empty(out.shape, dtype=bool)
         for p in range(1, k[0] * k[1]):
             v = _tap(xpad, p // k[1], p % k[1], s, d, out_hw)
-            better = v > out  # strict: ties keep the earlier offset, as PyTorch does
+            xp.greater(v, out, out=better)  # strict: ties keep the earlier offset (PyTorch)
             xp.copyto(out, v, where=better)
-            idx[better] = p
+            xp.copyto(idx, p, where=better)
         self.idx = idx
         self.meta = (x.shape, xpad.shape, k, s, d, pads, out_hw, layout)
         return _from_nhwc(out, layout)
@@ -77,10 +78,15 @@ class MaxPool2d(Function):
         n, h, w, c = xshape
         g = _to_nhwc(gy, layout)
         gpad = xp.zeros(pshape, dtype=gy.dtype)
-        zero = gy.dtype.type(0)
+        disjoint = s[0] >= d[0] * (k[0] - 1) + 1 and s[1] >= d[1] * (k[1] - 1) + 1
+        mask = xp.empty(self.idx.shape, dtype=bool)
         for p in range(k[0] * k[1]):
-            _tap(gpad, p // k[1], p % k[1], s, d, out_hw)[...] += xp.where(self.idx == p, g,
-                                                                           zero)
+            tap = _tap(gpad, p // k[1], p % k[1], s, d, out_hw)
+            xp.equal(self.idx, p, out=mask)
+            if disjoint:  # each input cell belongs to one window: write, don't add
+                xp.multiply(g, mask, out=tap)
+            else:
+                tap += g * mask
         return _from_nhwc(crop_hw(gpad, pads, (h, w)), layout)
 
 

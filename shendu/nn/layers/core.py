@@ -61,7 +61,10 @@ class Linear(Module):
         self.in_features, self.out_features = int(in_features), int(out_features)
         dt = dtype or get_default_dtype()
         self.weight = Parameter(np.empty((out_features, in_features), dtype=dt))
-        self.bias = Parameter(np.empty((out_features,), dtype=dt)) if bias else None
+        if bias:
+            self.bias = Parameter(np.empty((out_features,), dtype=dt))
+        else:
+            self.register_parameter("bias", None)  # listed like torch's, so it can be set later
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
