@@ -30,7 +30,6 @@ from shendu.data import (
     load_fashion_mnist,
     read_idx,
     sha256_of,
-    write_idx,
 )
 from shendu.data.download import RemoteFile, Resource, download
 
@@ -77,7 +76,8 @@ def server():
 
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     httpd.daemon_threads = True
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread = threading.Thread(target=httpd.serve_forever, args=(0.05,),
+                              daemon=True)
     thread.start()
     yield SimpleNamespace(url=f"http://127.0.0.1:{httpd.server_address[1]}", routes=routes,
                           hits=hits)
@@ -341,8 +341,6 @@ def serve_fashion_fixture(server, monkeypatch, n=5):
         files.append(RemoteFile(name + ".gz", digest))
     res = Resource("fashion-mnist", (closed_port_url(), server.url + "/fm/"), tuple(files))
     monkeypatch.setitem(dl.RESOURCES, "fashion-mnist", res)
-    monkeypatch.setattr(dl.download, "__kwdefaults__",
-                        {**dl.download.__kwdefaults__, "backoff": 0.0, "progress": False})
     return arrays
 
 
