@@ -64,6 +64,11 @@ def atomic_write(path, write_fn) -> None:
         pass
 
 
+def _contiguous(a: np.ndarray) -> np.ndarray:
+    # not np.ascontiguousarray: it turns 0-d arrays (e.g. num_batches_tracked) into 1-d ones
+    return a if a.flags.c_contiguous else a.copy(order="C")
+
+
 # -- trees <-> (JSON, arrays) ------------------------------------------------------------------
 def _encode(obj, arrays: dict, prefix: str):
     if isinstance(obj, Tensor) or isinstance(obj, np.ndarray):
@@ -73,7 +78,7 @@ def _encode(obj, arrays: dict, prefix: str):
             n += 1
             key = f"{base}#{n}"
         data = obj.numpy() if isinstance(obj, Tensor) else obj
-        arrays[key] = np.ascontiguousarray(data)
+        arrays[key] = _contiguous(data)
         return {"__tensor__" if isinstance(obj, Tensor) else "__array__": key}
     if isinstance(obj, dict):
         items = []
@@ -244,10 +249,45 @@ def save_model(model, path, overwrite: bool = True) -> None:
     path = os.fspath(path)
     if not overwrite and os.path.exists(path):
         raise FileExistsError(f"{path!r} exists and overwrite=False")
-    config = model_config(model)
-    arrays = {k: np.ascontiguousarray(v.numpy()) for k, v in model.state_dict().items()}
+    if hasattr(model, "zoo_config"):  # a model-zoo network: its builder and arguments
+        from .models.serialize import _compile_config
+
+        config = {"format_version": 1, "class_name": "ZooModel", "zoo": model.zoo_name,
+                  "kwargs": model.zoo_config(), "compile": _compile_config(model)}
+    else:
+        config = model_config(model)
+    arrays = {k: _contiguous(v.numpy()) for k, v in model.state_dict().items()}
     meta = {_FORMAT_KEY: "model", "config": json.dumps(config)}
     _write_container(path, arrays, meta)
+
+
+_ZOO_LIMITS = {"num_classes": 100000, "depth": 110, "width": 256}
+
+
+def _zoo_from_config(config: dict, compile: bool):
+    """Rebuild a model-zoo network; its builder comes from the zoo's closed table."""
+    from .models.serialize import _check_compile, _is_shape
+    from .vision.models import MODELS
+
+    name, kwargs = config.get("zoo"), config.get("kwargs")
+    if name not in MODELS or not isinstance(kwargs, dict):
+        raise ValueError(f"unknown zoo model {name!r}; expected one of {sorted(MODELS)}")
+    for k, v in kwargs.items():
+        if k == "input_shape":
+            if not _is_shape(v):
+                raise ValueError(f"invalid input_shape {v!r}")
+        elif k not in _ZOO_LIMITS or not isinstance(v, int) or not 0 < v <= _ZOO_LIMITS[k]:
+            raise ValueError(f"zoo model {name}: invalid argument {k}={v!r}")
+    model = MODELS[name](**kwargs)
+    comp = config.get("compile")
+    if compile and comp:
+        _check_compile(comp)
+        from . import optim
+
+        opt = comp.get("optimizer") or {"class_name": "rmsprop", "config": {}}
+        model.compile(optimizer=optim.get(opt["class_name"], **opt.get("config", {})),
+                      loss=comp["loss"], metrics=comp.get("metrics"))
+    return model
 
 
 def load_model(path, compile: bool = True, custom_objects=None):
@@ -262,7 +302,10 @@ def load_model(path, compile: bool = True, custom_objects=None):
         config = json.loads(meta["config"])
         # the file's weight shapes bound what the config may allocate
         shapes = {k: tuple(v.shape) for k, v in arrays.items()}
-        model = model_from_config(config, compile=compile, weight_shapes=shapes)
+        if isinstance(config, dict) and config.get("class_name") == "ZooModel":
+            model = _zoo_from_config(config, compile)
+        else:
+            model = model_from_config(config, compile=compile, weight_shapes=shapes)
         model.load_state_dict({k: Tensor(v) for k, v in arrays.items()})
     except (KeyError, ValueError, TypeError, RuntimeError, RecursionError) as e:
         raise UnsafeFileError(f"{os.fspath(path)!r}: the model in the file cannot be rebuilt: "

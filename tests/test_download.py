@@ -371,7 +371,11 @@ def test_locator_offline_message(isolated, monkeypatch):
     assert "The download failed" in msg and "Put the files in" in msg
 
 
-def test_locator_refuses_unverified_download(isolated):
-    with pytest.raises(DatasetNotFoundError) as e:  # no network: refused before fetching
-        find_dataset("cifar-10", download=True)
+def test_locator_refuses_unverified_download(isolated, monkeypatch):
+    files = tuple(RemoteFile(f.name) for f in dl.RESOURCES["mnist"].files)  # no hashes
+    monkeypatch.setitem(dl.RESOURCES, "mnist", Resource("mnist", (closed_port_url(),), files))
+    with pytest.raises(DatasetNotFoundError) as e:  # refused before fetching anything
+        find_dataset("mnist", download=True)
     assert "no verified SHA-256" in str(e.value) and "verify=False" in str(e.value)
+    with pytest.raises(DatasetNotFoundError, match="The download failed"):
+        find_dataset("mnist", download=True, verify=False)  # tried, offline

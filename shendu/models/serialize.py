@@ -133,28 +133,90 @@ def _is_shape(shape) -> bool:
         and math.prod(shape) <= _MAX_INPUT_ELEMENTS
 
 
-def _check_weights(i: int, key: str, name: str, cfg: dict, shapes: dict, built: bool):
-    """Refuse a layer whose config would allocate weights other than those in the file
-    (before the layer allocates them); returns the input size to build a Dense with."""
+def _ints(value):
+    if isinstance(value, bool):
+        return
+    if isinstance(value, int):
+        yield value
+    elif isinstance(value, (list, tuple)):
+        for v in value:
+            yield from _ints(v)
+
+
+def _torch_shapes(name: str, cfg: dict) -> dict:
+    """The weight shapes a PyTorch-style layer allocates in its constructor."""
+    def k(n):
+        ks = cfg.get("kernel_size")
+        return tuple(ks) if isinstance(ks, list) else (ks,) * n
+
+    bias = cfg.get("bias", True)
     if name == "Linear":
-        w = shapes.get(f"{key}.weight")
-        want = (cfg.get("out_features"), cfg.get("in_features"))
-        if w != want:
-            raise ValueError(f"layer {i} (Linear): config asks for a weight of shape {want}, "
-                             f"the file holds {w}")
-    elif name == "Dense":
+        out = {"weight": (cfg.get("out_features"), cfg.get("in_features"))}
+        return {**out, "bias": (cfg.get("out_features"),)} if bias else out
+    if name in ("Conv1d", "Conv2d"):
+        o, i, g = cfg.get("out_channels"), cfg.get("in_channels"), cfg.get("groups", 1)
+        n = 1 if name == "Conv1d" else 2
+        if not all(isinstance(v, int) and v > 0 for v in (o, i, g)) or i % g:
+            raise ValueError(f"{name}: invalid channel/group counts {(o, i, g)}")
+        out = {"weight": (o, i // g) + k(n)}
+        return {**out, "bias": (o,)} if bias else out
+    if name == "ConvTranspose2d":
+        o, i = cfg.get("out_channels"), cfg.get("in_channels")
+        out = {"weight": (i, o) + k(2)}
+        return {**out, "bias": (o,)} if bias else out
+    if name in ("BatchNorm1d", "BatchNorm2d"):
+        c = (cfg.get("num_features"),)
+        return {"weight": c, "bias": c} if cfg.get("affine", True) else {}
+    if name == "LayerNorm":
+        ns = cfg.get("normalized_shape")
+        c = tuple(ns) if isinstance(ns, list) else (ns,)
+        return {"weight": c, "bias": c} if cfg.get("elementwise_affine", True) else {}
+    if name == "GroupNorm":
+        c = (cfg.get("num_channels"),)
+        return {"weight": c, "bias": c} if cfg.get("affine", True) else {}
+    return {}
+
+
+_KERAS_KERNEL = {  # Keras layers: which kernel dims the config fixes (checked against the file)
+    "Dense": lambda c: (None, c.get("units")),
+    "Conv1D": lambda c: tuple(c.get("kernel_size", [])) + (None, c.get("filters")),
+    "Conv2D": lambda c: tuple(c.get("kernel_size", [])) + (None, c.get("filters")),
+    "Conv2DTranspose": lambda c: tuple(c.get("kernel_size", [])) + (c.get("filters"), None),
+    "DepthwiseConv2D": lambda c: tuple(c.get("kernel_size", [])) + (1, None),
+}
+_SMALL = 4096  # bound on the integers of weightless layers (pool sizes, paddings, scales)
+
+
+def _check_weights(i: int, key: str, name: str, cfg: dict, shapes: dict, built: bool):
+    """Refuse a layer whose config would allocate weights other than those in the file, before
+    it allocates them; returns the input size to build a Dense with (else None)."""
+    torch_shapes = _torch_shapes(name, cfg)
+    if torch_shapes:
+        for pname, want in torch_shapes.items():
+            got = shapes.get(f"{key}.{pname}")
+            if got != want:
+                raise ValueError(f"layer {i} ({name}): config asks for {pname} of shape {want}, "
+                                 f"the file holds {got}")
+        return None
+    if name in _KERAS_KERNEL:
         k = shapes.get(f"{key}.kernel")
         declared = cfg.get("input_shape")
         if k is None:
             if declared is not None or built:
-                raise ValueError(f"layer {i} (Dense): the file holds no kernel for it")
+                raise ValueError(f"layer {i} ({name}): the file holds no kernel for it")
             return None
-        if len(k) != 2 or cfg.get("units") != k[1] or (
-                declared is not None and declared[-1] != k[0]):
-            raise ValueError(f"layer {i} (Dense): config (units={cfg.get('units')!r}, "
-                             f"input_shape={declared!r}) does not match the kernel of shape "
-                             f"{k} in the file")
-        return k[0]
+        want = _KERAS_KERNEL[name](cfg)
+        if len(k) != len(want) or any(w is not None and w != g for w, g in zip(want, k)):
+            raise ValueError(f"layer {i} ({name}): config asks for a kernel like {want}, the "
+                             f"file holds {k}")
+        if name == "Dense":
+            if declared is not None and declared[-1] != k[0]:
+                raise ValueError(f"layer {i} (Dense): input_shape {declared} does not match "
+                                 f"the kernel of shape {k} in the file")
+            return k[0]
+        return None
+    if name != "Reshape" and any(v > _SMALL for v in _ints(list(cfg.values()))):
+        raise ValueError(f"layer {i} ({name}): a size in its config exceeds {_SMALL}")
     return None
 
 

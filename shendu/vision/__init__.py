@@ -1,4 +1,5 @@
-"""Vision: torchvision-like datasets (NumPy images) and transforms, per sample and per batch.
+"""Vision: torchvision-like datasets (NumPy images), transforms (per sample and vectorized per
+batch) and a small model zoo.
 
 Example:
     >>> from shendu.vision import datasets, transforms
@@ -6,6 +7,6 @@ Example:
     >>> train = datasets.FashionMNIST(transform=t)  # doctest: +SKIP
 """
 
-from . import datasets, transforms
+from . import datasets, models, transforms
 
-__all__ = ["datasets", "transforms"]
+__all__ = ["datasets", "models", "transforms"]

@@ -11,6 +11,8 @@ Example:
 
 from __future__ import annotations
 
+import numpy as np
+
 from ..models import Model, Sequential
 from ..nn import layers as L
 from ..nn.containers import ModuleList
@@ -118,6 +120,8 @@ class ResNet(ZooModel):
         self.blocks = ModuleList(blocks)
         self.pool = L.GlobalAveragePooling2D()
         self.head = L.Dense(num_classes, activation="softmax")
+        # create every weight now, as a Keras model given its input shape does
+        self._build_if_possible(np.zeros((1,) + tuple(input_shape), dtype=np.float32))
 
     def forward(self, x):
         x = self.relu(self.stem_bn(self.stem(x)))
@@ -126,8 +130,10 @@ class ResNet(ZooModel):
         return self.head(self.pool(x))
 
 
-def resnet20(input_shape=(28, 28, 1), num_classes: int = 10, width: int = 16) -> ResNet:
-    return ResNet(input_shape, num_classes, 20, width)
+def resnet20(input_shape=(28, 28, 1), num_classes: int = 10, width: int = 16,
+             depth: int = 20) -> ResNet:
+    """ResNet-20 (or any 6n+2 ``depth``) for small images."""
+    return ResNet(input_shape, num_classes, depth, width)
 
 
 MODELS = {"seeds_cnn": seeds_cnn, "cnn": seeds_cnn, "lenet5": lenet5, "resnet20": resnet20,

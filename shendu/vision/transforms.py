@@ -14,7 +14,7 @@ per-sample classes run the ``batch`` kernels on a batch of one, so for the same 
 Example:
     >>> import numpy as np, shendu
     >>> from shendu.vision import transforms as T
-    >>> shendu.manual_seed(0)
+    >>> _ = shendu.manual_seed(0)
     >>> t = T.Compose([T.RandomCrop(28, padding=2), T.RandomHorizontalFlip(), T.ToTensor(),
     ...                T.Normalize((0.5,), (0.5,))])
     >>> t(np.zeros((28, 28), np.uint8)).shape
@@ -774,7 +774,9 @@ class Normalize(_Transform):
     """
 
     def __init__(self, mean, std, inplace: bool = False):
-        self.mean, self.std, self.inplace = tuple(np.ravel(mean)), tuple(np.ravel(std)), inplace
+        self.mean = tuple(float(m) for m in np.ravel(mean))
+        self.std = tuple(float(s) for s in np.ravel(std))
+        self.inplace = inplace
 
     def __call__(self, img):
         a, back = _sample_in(img)
