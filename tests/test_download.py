@@ -379,3 +379,30 @@ def test_locator_refuses_unverified_download(isolated, monkeypatch):
     assert "no verified SHA-256" in str(e.value) and "verify=False" in str(e.value)
     with pytest.raises(DatasetNotFoundError, match="The download failed"):
         find_dataset("mnist", download=True, verify=False)  # tried, offline
+
+
+def test_torch_style_download_into_root_layouts(server, isolated, monkeypatch):
+    from shendu.vision import datasets
+
+    arrays = serve_fashion_fixture(server, monkeypatch)
+    ds = datasets.FashionMNIST(isolated / "root", train=False, download=True)
+    assert np.array_equal(ds.data, arrays[2])
+    assert sorted(p.name for p in (isolated / "root" / "FashionMNIST" / "raw").iterdir()) == \
+        sorted(n + ".gz" for n in NAMES)  # torchvision's layout
+
+    rng = np.random.default_rng(0)
+    members, records = {}, {}
+    for name in [f"data_batch_{i}.bin" for i in range(1, 6)] + ["test_batch.bin"]:
+        records[name] = np.concatenate([rng.integers(0, 10, (2, 1)),
+                                        rng.integers(0, 256, (2, 3072))], 1).astype(np.uint8)
+        members[f"cifar-10-batches-bin/{name}"] = records[name].tobytes()
+    server.routes["/c/cifar-10-binary.tar.gz"] = [(200, tar_gz(members))]
+    archive = RemoteFile("cifar-10-binary.tar.gz", members=tuple(
+        (m, hashlib.sha256(b).hexdigest()) for m, b in members.items()))
+    monkeypatch.setitem(dl.RESOURCES, "cifar-10",
+                        Resource("cifar-10", (server.url + "/c/",), (archive,)))
+    test = datasets.CIFAR10(isolated / "root", train=False, download=True)
+    assert (isolated / "root" / "cifar-10-batches-bin" / "test_batch.bin").is_file()
+    assert test.targets.tolist() == records["test_batch.bin"][:, 0].tolist()
+    assert len(datasets.CIFAR10(isolated / "root")) == 10  # found now, no second download
+    assert server.hits["/c/cifar-10-binary.tar.gz"] == 1

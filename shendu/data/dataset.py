@@ -213,7 +213,11 @@ def random_split(dataset, lengths: Sequence[int | float],
 def _batch_fetcher(dataset) -> Callable | None:
     """A function from an index array to a collated batch when ``dataset`` is a TensorDataset
     (or Subsets of one): one fancy index per tensor replaces the per-sample loop. The batch has
-    the structure ``default_collate`` gives a list of tuples: a list of Tensors."""
+    the structure ``default_collate`` gives a list of tuples: a list of Tensors. Datasets of
+    arrays (the vision datasets) offer the same through a ``_batch_fetcher`` method."""
+    hook = getattr(dataset, "_batch_fetcher", None)
+    if callable(hook):
+        return hook()
     if isinstance(dataset, TensorDataset):
         arrays = [t.data for t in dataset.tensors]
 
