@@ -148,12 +148,10 @@ def _number(a):
 def _wrap(data, fn, parents):
     """A new Tensor around ``data``; when ``fn`` is given it becomes the tensor's creator."""
     t = _new(_Tensor)
-    if isinstance(data, np.generic):  # NumPy reductions to 0-d give scalars; keep an array
-        data = np.asarray(data)
+    if type(data) is not np.ndarray and isinstance(data, np.generic):
+        data = np.asarray(data)  # NumPy ops on 0-d arrays give scalars; keep an array
     t.data = data
-    t.grad = None
-    t._idx = 0
-    t._retain = False
+    t.grad = None  # _idx (output index, 0) and _retain (False) stay unset: read with getattr
     if fn is None:
         t.requires_grad = False
         t._ctx = None
@@ -300,9 +298,9 @@ def backward(tensor, grad=None, retain_graph: bool = False) -> None:
         return
     order = _toposort(root)
     pending = {id(root): [None] * root.n_out}
-    pending[id(root)][tensor._idx] = g
+    pending[id(root)][getattr(tensor, "_idx", 0)] = g
     anomaly = _state.anomaly
-    if tensor._retain:
+    if getattr(tensor, "_retain", False):
         _store_leaf(tensor, g, owned)
     for fn in reversed(order):
         gouts = pending.pop(id(fn), None)
@@ -328,13 +326,14 @@ def backward(tensor, grad=None, retain_graph: bool = False) -> None:
             if ctx is None:
                 _store_leaf(p, gp, owned)
                 continue
-            if p._retain:
+            if getattr(p, "_retain", False):
                 _store_leaf(p, gp, owned)
             slot = pending.get(id(ctx))
             if slot is None:
                 slot = pending[id(ctx)] = [None] * ctx.n_out
-            prev = slot[p._idx]
-            slot[p._idx] = gp if prev is None else prev + gp
+            i = getattr(p, "_idx", 0)
+            prev = slot[i]
+            slot[i] = gp if prev is None else prev + gp
         if not retain_graph:
             fn.__dict__.clear()
             fn.parents = None

@@ -33,6 +33,35 @@ except ImportError:
 _default_dtype = np.dtype(np.float32)
 
 
+def _tune_allocator() -> bool:
+    """Keep freed array memory in the process instead of returning it to the OS at once.
+
+    glibc serves blocks above 128 KiB with a fresh mmap and unmaps them on free, so every
+    large temporary (a GEMM output, an activation) comes back as zero-filled pages that fault
+    on first touch. Measured on a dense forward+backward (bench/overhead.py, 128x784 @ 784x256)
+    this made the step take 1.46-1.78 ms against 0.97 ms with the heap kept: raising the mmap
+    threshold to glibc's maximum (32 MiB) and the trim threshold removes that cost, the same
+    reason PyTorch caches its allocations. Peak memory is unchanged; memory freed after the
+    peak is reused by the process rather than returned. No effect off glibc.
+    """
+    import ctypes
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        m_trim_threshold, m_mmap_threshold = -1, -3
+        ok = libc.mallopt(m_mmap_threshold, 32 * 1024 * 1024)
+        ok &= libc.mallopt(m_trim_threshold, 512 * 1024 * 1024)
+        return bool(ok)
+    except (OSError, AttributeError):  # not glibc (musl, ...): nothing to tune
+        return False
+
+
+ALLOCATOR_TUNED = _tune_allocator()
+
+
 def cuda_available() -> bool:
     """True when CuPy is installed and sees at least one GPU."""
     return _CUDA_OK

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from ..autograd import Function, unbroadcast
+from ..autograd import Function, _number, unbroadcast
 from ..backend import array_module
 
 
@@ -23,9 +23,14 @@ def _broadcast_error(op: str, a, b, err: Exception) -> ValueError:
                       "sizes must match or one of them must be 1 (compared from the last axis)")
 
 
+def _data(p):
+    """The array (or Python number) behind an input recorded in ``Function.parents``."""
+    return p.data if hasattr(p, "requires_grad") else _number(p)
+
+
 class Add(Function):
+    # inputs are read back from self.parents in backward: nothing is stored on the hot path
     def forward(self, a, b):
-        self.a, self.b = a, b  # kept for their shapes; the inputs hold them alive anyway
         try:
             return a + b
         except ValueError as e:
@@ -33,13 +38,13 @@ class Add(Function):
 
     def backward(self, gy):
         na, nb = self.needs_input_grad
-        return (unbroadcast(gy, _shape(self.a)) if na else None,
-                unbroadcast(gy, _shape(self.b)) if nb else None)
+        pa, pb = self.parents
+        return (unbroadcast(gy, pa.data.shape) if na else None,
+                unbroadcast(gy, pb.data.shape) if nb else None)
 
 
 class Sub(Function):
     def forward(self, a, b):
-        self.a, self.b = a, b
         try:
             return a - b
         except ValueError as e:
@@ -47,13 +52,13 @@ class Sub(Function):
 
     def backward(self, gy):
         na, nb = self.needs_input_grad
-        return (unbroadcast(gy, _shape(self.a)) if na else None,
-                unbroadcast(-gy, _shape(self.b)) if nb else None)
+        pa, pb = self.parents
+        return (unbroadcast(gy, pa.data.shape) if na else None,
+                unbroadcast(-gy, pb.data.shape) if nb else None)
 
 
 class Mul(Function):
     def forward(self, a, b):
-        self.a, self.b = a, b
         try:
             return a * b
         except ValueError as e:
@@ -61,8 +66,9 @@ class Mul(Function):
 
     def backward(self, gy):
         na, nb = self.needs_input_grad
-        return (unbroadcast(gy * self.b, _shape(self.a)) if na else None,
-                unbroadcast(gy * self.a, _shape(self.b)) if nb else None)
+        a, b = _data(self.parents[0]), _data(self.parents[1])
+        return (unbroadcast(gy * b, _shape(a)) if na else None,
+                unbroadcast(gy * a, _shape(b)) if nb else None)
 
 
 class Div(Function):

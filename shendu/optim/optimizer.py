@@ -168,7 +168,7 @@ class Optimizer:
             if not isinstance(p, Tensor):
                 raise TypeError(f"{name} can only optimize Tensors, but parameter {i} of the "
                                 f"group is a {type(p).__name__}")
-            if not p.is_leaf and not p._retain:
+            if not p.is_leaf and not getattr(p, "_retain", False):
                 raise ValueError(f"{name} can't optimize a non-leaf Tensor (parameter {i} of "
                                  f"shape {tuple(p.shape)} was computed by an operation); "
                                  "optimize the leaf it came from, or detach() it and set "
