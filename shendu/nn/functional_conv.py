@@ -40,16 +40,17 @@ def _check4d(name: str, x, layout: str) -> None:
 
 
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1,
-           data_format=None):
+           data_format=None, activation=None):
     """2-D convolution; ``padding`` may be "valid", "same", an int or a pair.
 
     Shape (channels_first): input (N, C_in, H, W), weight (C_out, C_in/groups, kh, kw).
     With data_format="channels_last": input (N, H, W, C_in), weight (kh, kw, C_in/g, C_out).
+    ``activation="relu"`` applies ReLU inside the same primitive (bias + ReLU fused).
     """
     layout = layout_of(data_format)
     _check4d("conv2d", input, layout)
     return C.Conv2d.apply(input, weight, bias, stride=stride, padding=padding,
-                          dilation=dilation, groups=groups, layout=layout)
+                          dilation=dilation, groups=groups, layout=layout, activation=activation)
 
 
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1,

@@ -75,18 +75,84 @@ def windows(xpad, k_hw, stride, dilation, out_hw):
     return xp.lib.stride_tricks.as_strided(xpad, shape, strides, writeable=False)
 
 
-def col2im(gcols, padded_shape, k_hw, stride, dilation, out_hw, dtype):
-    """Adjoint of ``windows``: add each window position back (kh*kw strided adds)."""
-    xp = array_module(gcols)
+def tap(a, i, j, stride, dilation, out_hw):
+    """Strided view of NHWC ``a`` at kernel offset (i, j): what each output position reads."""
+    hi, wj = i * dilation[0], j * dilation[1]
+    return a[:, hi:hi + stride[0] * (out_hw[0] - 1) + 1:stride[0],
+             wj:wj + stride[1] * (out_hw[1] - 1) + 1:stride[1]]
+
+
+def col2im(gtaps, padded_shape, k_hw, stride, dilation, out_hw, dtype):
+    """Adjoint of ``windows``: add each kernel offset's slab back (kh*kw strided adds).
+
+    ``gtaps`` is tap-major, (kh*kw, N, Ho, Wo, C): every slab is contiguous, so each add runs
+    long inner loops (3x faster than adding strided slices of an (N, Ho, Wo, kh, kw, C) array).
+    """
+    xp = array_module(gtaps)
     g = xp.zeros(padded_shape, dtype=dtype)
-    ho, wo = out_hw
-    for i in range(k_hw[0]):
-        hi = i * dilation[0]
-        for j in range(k_hw[1]):
-            wj = j * dilation[1]
-            g[:, hi:hi + stride[0] * (ho - 1) + 1:stride[0],
-              wj:wj + stride[1] * (wo - 1) + 1:stride[1], :] += gcols[:, :, :, i, j, :]
+    for p in range(k_hw[0] * k_hw[1]):
+        tap(g, p // k_hw[1], p % k_hw[1], stride, dilation, out_hw)[...] += gtaps[p]
     return g
+
+
+def _taps_gemm(g2, k, n, out_hw):
+    """(M, F) @ each kernel offset's (F, C) block: tap-major (kh*kw, N, Ho, Wo, C) result."""
+    kh, kw, c, f = k.shape
+    kp = k.reshape(kh * kw, c, f).transpose(0, 2, 1)  # (kh*kw, F, C)
+    return (g2 @ kp).reshape(kh * kw, n, out_hw[0], out_hw[1], c)
+
+
+def _fuse_act(y, activation):
+    """Apply a fused activation in place on a fresh GEMM output; returns what backward needs.
+
+    Only ReLU is fused (the hot path of CNNs): it saves an allocation and a pass per layer.
+    """
+    if activation is None:
+        return None
+    if activation != "relu":
+        raise ValueError(f"fused activation must be None or 'relu', got {activation!r}")
+    xp = array_module(y)
+    xp.maximum(y, 0, out=y)
+    return y
+
+
+def _act_grad(g, act_out):
+    """The gradient through a fused ReLU: zero where its output was zero."""
+    if act_out is None:
+        return g
+    return g * (act_out.reshape(g.shape) > 0)
+
+
+def _column_sum(g2):
+    """Sum over rows as a GEMV: much faster than g2.sum(axis=0) on tall, narrow arrays."""
+    xp = array_module(g2)
+    return xp.ones(g2.shape[0], dtype=g2.dtype) @ g2
+
+
+_SMALL_C = 4  # up to this many input channels, im2col is built tap by tap, channel-planar
+
+
+def _im2col(xpad, k_hw, stride, dilation, out_hw):
+    """The GEMM operand of a convolution: (M, kh*kw*C), rows = output positions.
+
+    Wide inputs reshape the window view (one gather with C-long inner runs). Inputs with very
+    few channels (images: C = 1 or 3) would gather 4-byte pieces that way, so their columns are
+    filled one (tap, channel) plane at a time and returned as a transposed view (measured: 0.26
+    against 1.71 ms for MNIST's first layer at batch 128).
+    """
+    xp = array_module(xpad)
+    n, _, _, c = xpad.shape
+    kh, kw = k_hw
+    ho, wo = out_hw
+    if c > _SMALL_C:
+        view = windows(xpad, k_hw, stride, dilation, out_hw)
+        return view.reshape(n * ho * wo, kh * kw * c)
+    cols = xp.empty((kh * kw * c, n, ho, wo), dtype=xpad.dtype)
+    for p in range(kh * kw):
+        t = tap(xpad, p // kw, p % kw, stride, dilation, out_hw)
+        for ch in range(c):
+            cols[p * c + ch] = t[..., ch]
+    return cols.reshape(kh * kw * c, n * ho * wo).T
 
 
 def crop_hw(g, pads, hw):
@@ -115,7 +181,8 @@ class Conv2d(Function):
     kh, kw)).
     """
 
-    def forward(self, x, w, b=None, stride=1, padding=0, dilation=1, groups=1, layout="NHWC"):
+    def forward(self, x, w, b=None, stride=1, padding=0, dilation=1, groups=1, layout="NHWC",
+                activation=None):
         x = _to_nhwc(x, layout)
         k = _kernel_hwio(w, layout)
         n, h, wd, c = x.shape
@@ -134,19 +201,20 @@ class Conv2d(Function):
                              f"{(kh, kw)} with padding {pads}, stride {stride} and dilation "
                              f"{dilation}")
         xpad = pad_hw(x, pads)
-        view = windows(xpad, (kh, kw), stride, dilation, (ho, wo))
         m = n * ho * wo
         fg = f // groups
         if groups == 1:
-            cols = view.reshape(m, kh * kw * c)
+            cols = _im2col(xpad, (kh, kw), stride, dilation, (ho, wo))
             y = cols @ k.reshape(kh * kw * c, f)
         else:
+            view = windows(xpad, (kh, kw), stride, dilation, (ho, wo))
             cols = view.reshape(n, ho, wo, kh, kw, groups, cg).transpose(5, 0, 1, 2, 3, 4, 6)
             cols = cols.reshape(groups, m, kh * kw * cg)
             kg = k.reshape(kh, kw, cg, groups, fg).transpose(3, 0, 1, 2, 4)
             y = (cols @ kg.reshape(groups, kh * kw * cg, fg)).transpose(1, 0, 2).reshape(m, f)
         if b is not None:
             y += b
+        self.act = _fuse_act(y, activation)
         self.cols, self.k = cols, k
         self.meta = (x.shape, xpad.shape, pads, stride, dilation, groups, (ho, wo), layout,
                      w.shape, b is not None)
@@ -160,13 +228,13 @@ class Conv2d(Function):
         n, h, wd, c = xshape
         kh, kw, cg, f = self.k.shape
         fg = f // groups
-        g = _to_nhwc(gy, layout).reshape(n * ho * wo, f)
+        g = _act_grad(_to_nhwc(gy, layout).reshape(n * ho * wo, f), self.act)
         gx = gw = gb = None
         if groups == 1:
             if nw:  # dL/dK = cols^T gy
                 gw = (self.cols.T @ g).reshape(kh, kw, c, f)
-            if nx:  # dL/dcols = gy K^T, then back to the image
-                gcols = (g @ self.k.reshape(-1, f).T).reshape(n, ho, wo, kh, kw, c)
+            if nx:  # dL/dcols = gy K^T, computed tap-major for col2im
+                gtaps = _taps_gemm(g, self.k, n, (ho, wo))
         else:
             gg = g.reshape(-1, groups, fg).transpose(1, 0, 2)  # (groups, m, fg)
             kg = self.k.reshape(kh, kw, cg, groups, fg).transpose(3, 0, 1, 2, 4).reshape(
@@ -177,15 +245,15 @@ class Conv2d(Function):
                     kh, kw, cg, f)
             if nx:
                 gc = gg @ kg.transpose(0, 2, 1)  # (groups, m, kh*kw*cg)
-                gcols = gc.reshape(groups, n, ho, wo, kh, kw, cg).transpose(
-                    1, 2, 3, 4, 5, 0, 6).reshape(n, ho, wo, kh, kw, c)
+                gtaps = gc.reshape(groups, n, ho, wo, kh * kw, cg).transpose(
+                    4, 1, 2, 3, 0, 5).reshape(kh * kw, n, ho, wo, c)
         if nx:
-            gpad = col2im(gcols, pshape, (kh, kw), stride, dilation, (ho, wo), gy.dtype)
+            gpad = col2im(gtaps, pshape, (kh, kw), stride, dilation, (ho, wo), gy.dtype)
             gx = _from_nhwc(crop_hw(gpad, pads, (h, wd)), layout)
         if gw is not None and layout == "NCHW":
             gw = gw.transpose(3, 2, 0, 1)
         if nb and has_b:
-            gb = g.sum(axis=0)
+            gb = _column_sum(g)
         return gx, gw, gb
 
 
@@ -219,10 +287,10 @@ class ConvTranspose2d(Function):
             raise ValueError(f"conv_transpose2d: padding {padding} removes the whole output")
         x2 = x.reshape(n * h * wd, cin)
         k2 = k.reshape(kh * kw * cout, cin)
-        gcols = (x2 @ k2.T).reshape(n, h, wd, kh, kw, cout)
+        gtaps = _taps_gemm(x2, k, n, (h, wd))
         # the "padded" canvas of the adjoint conv: the full output plus output padding
         canvas = (n, max(full_h, ho + ph), max(full_w, wo + pw), cout)
-        full = col2im(gcols, canvas, (kh, kw), stride, dilation, (h, wd), x.dtype)
+        full = col2im(gtaps, canvas, (kh, kw), stride, dilation, (h, wd), x.dtype)
         y = full[:, ph:ph + ho, pw:pw + wo, :]
         if b is not None:
             y = y + b
@@ -250,7 +318,7 @@ class ConvTranspose2d(Function):
             gk = (gcols.T @ self.x2).reshape(kh, kw, cout, cin)
             gw = gk.transpose(3, 2, 0, 1) if layout == "NCHW" else gk
         if nb and has_b:
-            gb = g.sum(axis=(0, 1, 2))
+            gb = _column_sum(g.reshape(-1, g.shape[-1]))
         return gx, gw, gb
 
 

@@ -16,12 +16,13 @@ import numpy as np
 
 from ..autograd import Function
 from ..backend import array_module
+from .conv import _act_grad, _fuse_act
 
 
 class Linear(Function):
     """y = x @ W^T + b (``w_layout="out_in"``, PyTorch) or x @ W + b (``"in_out"``, Keras)."""
 
-    def forward(self, x, w, b=None, w_layout="out_in"):
+    def forward(self, x, w, b=None, w_layout="out_in", activation=None):
         self.x, self.w, self.layout = x, w, w_layout
         self.has_b = b is not None
         wt = w.T if w_layout == "out_in" else w
@@ -31,12 +32,13 @@ class Linear(Function):
             y = (x.reshape(-1, x.shape[-1]) @ wt).reshape(x.shape[:-1] + (wt.shape[1],))
         if b is not None:
             y += b
+        self.act = _fuse_act(y, activation)
         return y
 
     def backward(self, gy):
         nx, nw, nb = (self.needs_input_grad + (False,))[:3]
         x, w = self.x, self.w
-        g2 = gy.reshape(-1, gy.shape[-1])
+        g2 = _act_grad(gy.reshape(-1, gy.shape[-1]), self.act)
         x2 = x.reshape(-1, x.shape[-1])
         gx = gw = gb = None
         if nx:  # dL/dx = gy W

@@ -12,7 +12,6 @@ from .conv import (
     _from_nhwc,
     _pair,
     _to_nhwc,
-    col2im,
     crop_hw,
     out_size,
     pad_hw,
@@ -66,8 +65,10 @@ class MaxPool2d(Function):
         for p in range(1, k[0] * k[1]):
             v = _tap(xpad, p // k[1], p % k[1], s, d, out_hw)
             xp.greater(v, out, out=better)  # strict: ties keep the earlier offset (PyTorch)
-            xp.copyto(out, v, where=better)
-            xp.copyto(idx, p, where=better)
+            xp.maximum(out, v, out=out)
+            # offsets come in increasing order, so "p where better, else idx" is a maximum
+            # (masked copies, np.copyto(where=), are ten times slower)
+            xp.maximum(idx, better.view(xp.uint8) * idx.dtype.type(p), out=idx)
         self.idx = idx
         self.meta = (x.shape, xpad.shape, k, s, d, pads, out_hw, layout)
         return _from_nhwc(out, layout)
@@ -116,6 +117,7 @@ class AvgPool2d(Function):
         xshape, pshape, k, s, d, pads, (ho, wo), layout = self.meta
         n, h, w, c = xshape
         g = (_to_nhwc(gy, layout) / self.count).astype(gy.dtype, copy=False)
-        gcols = xp.broadcast_to(g[:, :, :, None, None, :], (n, ho, wo, k[0], k[1], c))
-        gpad = col2im(gcols, pshape, k, s, d, (ho, wo), gy.dtype)
+        gpad = xp.zeros(pshape, dtype=gy.dtype)
+        for p in range(k[0] * k[1]):  # every offset of the window receives g / count
+            _tap(gpad, p // k[1], p % k[1], s, d, (ho, wo))[...] += g
         return _from_nhwc(crop_hw(gpad, pads, (h, w)), layout)

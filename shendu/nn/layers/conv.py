@@ -268,9 +268,11 @@ class Conv2D(_KerasConv):
 
     def forward(self, x):
         self._check(x)
+        fuse = self.activation_name == "relu"  # bias + ReLU fused into the GEMM's output
         y = FC.conv2d(x, _keras_conv_layout(self), self.bias, self.strides, self.padding,
-                      self.dilation_rate, self.groups, data_format=self.data_format)
-        return self.activation(y)
+                      self.dilation_rate, self.groups, data_format=self.data_format,
+                      activation="relu" if fuse else None)
+        return y if fuse else self.activation(y)
 
 
 class Conv1D(_KerasConv):

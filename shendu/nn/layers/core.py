@@ -144,6 +144,9 @@ class Dense(Layer):
     def forward(self, x):
         if x.shape[-1] != self.in_features:
             raise _features_error("Dense", self.name, self.in_features, x)
+        if self.activation_name == "relu":  # bias + ReLU fused into the GEMM's output
+            return fused.Linear.apply(x, self.kernel, self.bias, w_layout="in_out",
+                                      activation="relu")
         y = fused.Linear.apply(x, self.kernel, self.bias, w_layout="in_out")
         return self.activation(y)
 
