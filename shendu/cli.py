@@ -16,23 +16,27 @@ import numpy as np
 
 __all__ = ["main"]
 
-_DATASETS = ("mnist-sample", "mnist", "fashion-mnist")
+_DATASETS = ("mnist-sample", "mnist", "fashion-mnist", "kmnist", "cifar10", "cifar100")
+_MODELS = ("mlp", "seeds_cnn", "lenet5", "resnet20", "vgg_small")
 
 
 def _load(name: str, path=None):
+    """((x_train, y_train), (x_test, y_test)) as uint8 images and integer labels."""
     from . import data
 
-    if name == "mnist-sample":
-        return data.load_sample("mnist")
-    if name == "mnist":
-        return data.load_mnist(path)
-    if name == "fashion-mnist":
-        return data.load_fashion_mnist(path)
-    raise SystemExit(f"unknown dataset {name!r}; choose from {', '.join(_DATASETS)}")
+    loaders = {"mnist-sample": lambda p: data.load_sample("mnist"), "mnist": data.load_mnist,
+               "fashion-mnist": data.load_fashion_mnist, "kmnist": data.load_kmnist,
+               "cifar10": data.load_cifar10, "cifar100": data.load_cifar100}
+    if name not in loaders:
+        raise SystemExit(f"unknown dataset {name!r}; choose from {', '.join(_DATASETS)}")
+    (x, y), (xt, yt) = loaders[name](path)
+    return (x, y.reshape(-1)), (xt, yt.reshape(-1))
 
 
-def _flat(x: np.ndarray) -> np.ndarray:
-    return x.reshape(len(x), -1).astype(np.float32) / 255.0
+def _images(x: np.ndarray) -> np.ndarray:
+    """uint8 images to float32 in [0, 1], channels-last (N, H, W, C)."""
+    x = x.astype(np.float32) / 255.0
+    return x[..., None] if x.ndim == 3 else x
 
 
 def build_mlp(hidden=(256, 128), n_in: int = 784, n_out: int = 10):
@@ -46,20 +50,45 @@ def build_mlp(hidden=(256, 128), n_in: int = 784, n_out: int = 10):
     return Sequential(layers, name="mlp")
 
 
+def _build(args, x_train: np.ndarray, n_classes: int):
+    if args.model == "mlp":
+        if args.augment:
+            raise SystemExit("--augment needs an image model (e.g. --model seeds_cnn)")
+        return build_mlp(tuple(args.hidden), int(np.prod(x_train.shape[1:])), n_classes), \
+            f"MLP {'-'.join(map(str, args.hidden))}"
+    from .vision import models as zoo
+
+    flip = args.dataset not in ("mnist-sample", "mnist", "kmnist")  # digits must not mirror
+    model = zoo.get(args.model, input_shape=x_train.shape[1:], num_classes=n_classes,
+                    augment=args.augment, flip=flip and args.augment)
+    return model, args.model + (" with augmentation" if args.augment else "")
+
+
 def cmd_train(args) -> int:
     import shendu
 
     shendu.manual_seed(args.seed)
     (x_train, y_train), (x_test, y_test) = _load(args.dataset, args.data)
-    x_train, x_test = _flat(x_train), _flat(x_test)
-    model = build_mlp(tuple(args.hidden))
+    x_train, x_test = _images(x_train), _images(x_test)
+    if args.model == "mlp":
+        x_train, x_test = x_train.reshape(len(x_train), -1), x_test.reshape(len(x_test), -1)
+    n_classes = int(max(y_train.max(), y_test.max())) + 1
+    model, label = _build(args, x_train, n_classes)
     model.compile(optimizer=shendu.keras.optimizers.Adam(learning_rate=args.lr),
                   loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-    print(f"training an MLP {784}-{'-'.join(map(str, args.hidden))}-10 on {args.dataset}: "
+    callbacks = []
+    if args.cosine:
+        import math
+
+        lr0, epochs = args.lr, args.epochs
+        callbacks.append(shendu.keras.callbacks.LearningRateScheduler(
+            lambda e, lr: 0.5 * lr0 * (1 + math.cos(math.pi * e / epochs))))
+    print(f"training {label} ({model.count_params()} parameters) on {args.dataset}: "
           f"{len(x_train)} training and {len(x_test)} test images")
     start = time.perf_counter()
     model.fit(x_train, y_train, batch_size=args.batch_size, epochs=args.epochs,
-              validation_split=args.validation_split, verbose=1 if args.verbose else 2)
+              validation_split=args.validation_split, verbose=1 if args.verbose else 2,
+              callbacks=callbacks)
     took = time.perf_counter() - start
     loss, acc = model.evaluate(x_test, y_test, batch_size=512, verbose=0)
     print(f"test accuracy: {acc:.4f} (loss {loss:.4f}) after {args.epochs} epochs in "
@@ -67,6 +96,16 @@ def cmd_train(args) -> int:
     model.save(args.output)
     print(f"model saved to {args.output}")
     return 0
+
+
+def _fit_input(model, x: np.ndarray) -> np.ndarray:
+    """Images shaped as the model expects them: flat vectors for dense networks."""
+    from .models.summary import input_shape_of
+
+    shape = input_shape_of(model)
+    if shape is not None and len(shape) == 1:
+        return x.reshape(len(x), -1)
+    return x
 
 
 def _load_model(path):
@@ -78,7 +117,8 @@ def _load_model(path):
 def cmd_evaluate(args) -> int:
     model = _load_model(args.model)
     _, (x_test, y_test) = _load(args.dataset, args.data)
-    loss, acc = model.evaluate(_flat(x_test), y_test, batch_size=512, verbose=0)
+    loss, acc = model.evaluate(_fit_input(model, _images(x_test)), y_test, batch_size=512,
+                               verbose=0)
     print(f"{args.model}: test accuracy {acc:.4f}, loss {loss:.4f} on {len(x_test)} "
           f"images of {args.dataset}")
     return 0
@@ -107,7 +147,7 @@ def cmd_predict(args) -> int:
     images = np.stack([_read_image(p) for p in args.images])
     if args.invert:
         images = 255.0 - images
-    probs = model.predict(images.reshape(len(images), -1) / 255.0)
+    probs = model.predict(_fit_input(model, _images(images)))
     for path, p in zip(args.images, probs):
         k = int(np.argmax(p))
         print(f"{path}: {k} (p={float(p[k]):.3f})")
@@ -120,16 +160,16 @@ def cmd_summary(args) -> int:
 
 
 def cmd_datasets(args) -> int:
-    from . import data
-
     print("mnist-sample  shipped in the package (4,000 train / 1,000 test)")
-    for name, loader in (("mnist", data.load_mnist), ("fashion-mnist", data.load_fashion_mnist)):
+    for name in _DATASETS[1:]:
         try:
-            (x, _), (xt, _) = loader(None)
+            (x, _), (xt, _) = _load(name)
             where = f"found ({len(x)} train / {len(xt)} test)"
-        except FileNotFoundError:
-            dirs = ", ".join(str(d) for d in data.search_dirs(name))
-            where = f"not found (looked in {dirs})"
+        except FileNotFoundError as e:
+            lines = str(e).splitlines()
+            where = "not found; looked in:" + "".join(
+                f"\n{'':14s}{ln.strip()}" for ln in lines[1:] if ln.strip().startswith(("/", "-"))
+                or ln.strip().startswith("~"))
         print(f"{name:13s} {where}")
     return 0
 
@@ -144,7 +184,10 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--epochs", type=int, default=10)
     t.add_argument("--batch-size", type=int, default=64)
     t.add_argument("--lr", type=float, default=1e-3)
-    t.add_argument("--hidden", type=int, nargs="+", default=[256, 128])
+    t.add_argument("--model", default="mlp", choices=_MODELS)
+    t.add_argument("--augment", action="store_true", help="random shifts (and flips) in fit")
+    t.add_argument("--cosine", action="store_true", help="cosine learning-rate decay")
+    t.add_argument("--hidden", type=int, nargs="+", default=[256, 128], help="MLP sizes")
     t.add_argument("--validation-split", type=float, default=0.1)
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--output", "-o", default="model.shendu")

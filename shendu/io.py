@@ -276,6 +276,9 @@ def _zoo_from_config(config: dict, compile: bool):
         if k == "input_shape":
             if not _is_shape(v):
                 raise ValueError(f"invalid input_shape {v!r}")
+        elif k in ("augment", "flip"):
+            if not isinstance(v, bool):
+                raise ValueError(f"zoo model {name}: {k} must be true or false, got {v!r}")
         elif k not in _ZOO_LIMITS or not isinstance(v, int) or not 0 < v <= _ZOO_LIMITS[k]:
             raise ValueError(f"zoo model {name}: invalid argument {k}={v!r}")
     model = MODELS[name](**kwargs)

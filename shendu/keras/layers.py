@@ -28,7 +28,13 @@ from ..nn.layers import (
     MaxPooling1D,
     MaxPooling2D,
     Permute,
+    RandomContrast,
+    RandomFlip,
+    RandomRotation,
+    RandomTranslation,
+    RandomZoom,
     ReLU,
+    Rescaling,
     Reshape,
     Softmax,
     SpatialDropout2D,
@@ -42,7 +48,8 @@ __all__ = ["Dense", "Dropout", "Flatten", "Activation", "Input", "InputLayer", "
            "AveragePooling1D", "AveragePooling2D", "GlobalAveragePooling1D",
            "GlobalAveragePooling2D", "GlobalMaxPooling1D", "GlobalMaxPooling2D",
            "BatchNormalization", "LayerNormalization", "Reshape", "Permute", "ZeroPadding2D",
-           "UpSampling2D", "SpatialDropout2D", "MaxPool2D", "AvgPool2D"]
+           "UpSampling2D", "SpatialDropout2D", "MaxPool2D", "AvgPool2D", "Rescaling",
+           "RandomFlip", "RandomRotation", "RandomTranslation", "RandomZoom", "RandomContrast"]
 
 MaxPool2D = MaxPooling2D
 AvgPool2D = AveragePooling2D

@@ -38,7 +38,10 @@ REGISTRY = {
     "LayerNormalization": L.LayerNormalization, "GroupNorm": L.GroupNorm,
     "Reshape": L.Reshape, "Permute": L.Permute, "ZeroPadding2D": L.ZeroPadding2D,
     "UpSampling2D": L.UpSampling2D, "Upsample": L.Upsample, "Dropout2d": L.Dropout2d,
-    "SpatialDropout2D": L.SpatialDropout2D,
+    "SpatialDropout2D": L.SpatialDropout2D, "Rescaling": L.Rescaling,
+    "RandomFlip": L.RandomFlip, "RandomRotation": L.RandomRotation,
+    "RandomTranslation": L.RandomTranslation, "RandomZoom": L.RandomZoom,
+    "RandomContrast": L.RandomContrast,
 }
 
 _JSON_SCALARS = (str, int, float, bool, type(None))

@@ -20,9 +20,23 @@ from ..nn.containers import ModuleList
 __all__ = ["seeds_cnn", "lenet5", "resnet20", "vgg_small", "get", "MODELS", "ZooModel"]
 
 
-def seeds_cnn(input_shape=(28, 28, 1), num_classes: int = 10) -> Sequential:
+def augmentation(input_shape, flip: bool = False) -> list:
+    """Training-time augmentation layers: shifts of up to 10% (and horizontal flips)."""
+    layers = [L.RandomTranslation(0.1, 0.1, fill_mode="constant",
+                                  input_shape=tuple(input_shape))]
+    if flip:
+        layers.append(L.RandomFlip("horizontal"))
+    return layers
+
+
+def _head(input_shape, augment: bool, flip: bool) -> list:
+    return augmentation(input_shape, flip) if augment else []
+
+
+def seeds_cnn(input_shape=(28, 28, 1), num_classes: int = 10, augment: bool = False,
+              flip: bool = False) -> Sequential:
     """The CNN of the seed documents (Keras Sequential)."""
-    return Sequential([
+    return Sequential(_head(input_shape, augment, flip) + [
         L.Conv2D(32, (3, 3), activation="relu", input_shape=tuple(input_shape)),
         L.MaxPooling2D((2, 2)),
         L.Conv2D(64, (3, 3), activation="relu"),
@@ -34,8 +48,9 @@ def seeds_cnn(input_shape=(28, 28, 1), num_classes: int = 10) -> Sequential:
     ], name="seeds_cnn")
 
 
-def lenet5(input_shape=(28, 28, 1), num_classes: int = 10) -> Sequential:
-    return Sequential([
+def lenet5(input_shape=(28, 28, 1), num_classes: int = 10, augment: bool = False,
+           flip: bool = False) -> Sequential:
+    return Sequential(_head(input_shape, augment, flip) + [
         L.Conv2D(6, 5, padding="same", activation="relu", input_shape=tuple(input_shape)),
         L.MaxPooling2D(2),
         L.Conv2D(16, 5, activation="relu"),
@@ -48,8 +63,8 @@ def lenet5(input_shape=(28, 28, 1), num_classes: int = 10) -> Sequential:
 
 
 def vgg_small(input_shape=(28, 28, 1), num_classes: int = 10, width: int = 32,
-              dropout: float = 0.3) -> Sequential:
-    layers = []
+              dropout: float = 0.3, augment: bool = False, flip: bool = False) -> Sequential:
+    layers = _head(input_shape, augment, flip)
     for i, mult in enumerate((1, 2, 4)):
         for j in range(2):
             kw = {"input_shape": tuple(input_shape)} if i == 0 and j == 0 else {}
@@ -101,13 +116,14 @@ class ResNet(ZooModel):
     zoo_name = "resnet20"
 
     def __init__(self, input_shape=(28, 28, 1), num_classes: int = 10, depth: int = 20,
-                 width: int = 16):
+                 width: int = 16, augment: bool = False, flip: bool = False):
         super().__init__(name=f"resnet{depth}")
         if (depth - 2) % 6:
             raise ValueError(f"ResNet depth must be 6n+2 (20, 32, 44, ...), got {depth}")
         n = (depth - 2) // 6
         self._zoo_kwargs = {"input_shape": list(input_shape), "num_classes": num_classes,
-                            "depth": depth, "width": width}
+                            "depth": depth, "width": width, "augment": augment, "flip": flip}
+        self.augment = Sequential(augmentation(input_shape, flip)) if augment else None
         self.stem = L.Conv2D(width, 3, padding="same", use_bias=False,
                              input_shape=tuple(input_shape), kernel_initializer="he_normal")
         self.stem_bn = L.BatchNormalization(momentum=0.9, epsilon=1e-5)
@@ -124,6 +140,8 @@ class ResNet(ZooModel):
         self._build_if_possible(np.zeros((1,) + tuple(input_shape), dtype=np.float32))
 
     def forward(self, x):
+        if self.augment is not None:
+            x = self.augment(x)
         x = self.relu(self.stem_bn(self.stem(x)))
         for block in self.blocks:
             x = block(x)
@@ -131,9 +149,9 @@ class ResNet(ZooModel):
 
 
 def resnet20(input_shape=(28, 28, 1), num_classes: int = 10, width: int = 16,
-             depth: int = 20) -> ResNet:
+             depth: int = 20, augment: bool = False, flip: bool = False) -> ResNet:
     """ResNet-20 (or any 6n+2 ``depth``) for small images."""
-    return ResNet(input_shape, num_classes, depth, width)
+    return ResNet(input_shape, num_classes, depth, width, augment, flip)
 
 
 MODELS = {"seeds_cnn": seeds_cnn, "cnn": seeds_cnn, "lenet5": lenet5, "resnet20": resnet20,

@@ -11,7 +11,9 @@ from .normalization import *  # noqa: F403
 from .normalization import __all__ as _norm
 from .pooling import *  # noqa: F403
 from .pooling import __all__ as _pool
+from .preprocessing import *  # noqa: F403
+from .preprocessing import __all__ as _prep
 from .reshaping import *  # noqa: F403
 from .reshaping import __all__ as _reshape
 
-__all__ = ["Layer", *_core, *_act, *_conv, *_pool, *_norm, *_reshape]
+__all__ = ["Layer", *_core, *_act, *_conv, *_pool, *_norm, *_reshape, *_prep]

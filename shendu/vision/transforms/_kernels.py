@@ -150,15 +150,34 @@ def _flip(x, mask, axis: int):
     return out
 
 
-def _warp(x, inverse, interpolation: str = "nearest", fill=0):
+def _fold(s, n: int, mode: str):
+    """Map source coordinates that fall outside [0, n) back inside, Keras's fill modes:
+    "reflect" (d c b a | a b c d | d c b a), "wrap" (a b c d | a b c d) or "nearest"."""
+    if mode == "constant":
+        return s
+    if mode == "nearest":
+        return np.clip(s, 0, n - 1)
+    u = s + 0.5  # pixel edges at 0..n
+    if mode == "wrap":
+        return np.mod(u, n) - 0.5
+    if mode == "reflect":
+        u = np.mod(u, 2 * n)
+        return np.where(u > n, 2 * n - u, u) - 0.5
+    raise ValueError(f"fill_mode must be 'constant', 'nearest', 'reflect' or 'wrap', got "
+                     f"{mode!r}")
+
+
+def _warp(x, inverse, interpolation: str = "nearest", fill=0, fill_mode: str = "constant"):
     """Sample x at inverse-mapped coordinates: output pixel (col, row) of sample i takes the
-    input at ``inverse[i] @ (col, row, 1)`` (pixel centers at integers); outside is ``fill``."""
+    input at ``inverse[i] @ (col, row, 1)`` (pixel centers at integers); outside is ``fill``
+    (or, with another ``fill_mode``, the input reflected, wrapped or extended)."""
     n, h, w, c = x.shape
     m = np.asarray(inverse, np.float32).reshape(n, 2, 3)[:, :, :, None, None]
     cols = np.arange(w, dtype=np.float32)[None, None, :]
     rows = np.arange(h, dtype=np.float32)[None, :, None]
     sx = m[:, 0, 0] * cols + m[:, 0, 1] * rows + m[:, 0, 2]  # (N, H, W) source columns
     sy = m[:, 1, 0] * cols + m[:, 1, 1] * rows + m[:, 1, 2]
+    sx, sy = _fold(sx, w, fill_mode), _fold(sy, h, fill_mode)
     # A border of `fill` around each input (1 pixel before, 2 after) and coordinates clipped
     # onto it: every point outside the image reads the border, so no validity masks are needed,
     # and the four neighbours are one flat index plus fixed offsets.

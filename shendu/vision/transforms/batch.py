@@ -211,7 +211,7 @@ def affine(x, matrices, interpolation: str = "nearest", fill=0, layout: str = "N
 
 def random_affine(x, degrees=0, translate=None, scale=None, shear=None,
                   interpolation: str = "nearest", fill=0, center=None,
-                  layout: str = "NCHW", generator=None):
+                  layout: str = "NCHW", generator=None, fill_mode: str = "constant"):
     """A random rotation, translation, zoom and shear per sample, like ``RandomAffine``.
 
     Args:
@@ -226,13 +226,14 @@ def random_affine(x, degrees=0, translate=None, scale=None, shear=None,
         center: (x, y) the maps turn about; default the image center.
         layout: "NCHW" or "NHWC".
         generator: a ``shendu.random.Generator``.
+        fill_mode: "constant" (``fill``), "nearest", "reflect" or "wrap" (Keras's modes).
     """
     a, back = _batch_in(x, layout)
     size = a.shape[1:3]
     params = _affine_params(_gen(generator), a.shape[0], size, _range(degrees, "degrees"),
                             translate, scale, _shear_range(shear))
     inverse = _affine_inverse(size, *params, center=center)
-    return back(_warp(a, inverse, _interp(interpolation), fill))
+    return back(_warp(a, inverse, _interp(interpolation), fill, fill_mode))
 
 
 def random_rotation(x, degrees, interpolation: str = "nearest", fill=0, center=None,
