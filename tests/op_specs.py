@@ -22,6 +22,7 @@ from math import erf as _erf_scalar
 import numpy as np
 
 import shendu as sd
+from shendu.ops import fused
 
 __all__ = ["Arg", "OpSpec", "SPECS", "GENERATORS", "make_inputs", "th"]
 
@@ -78,6 +79,10 @@ def _away_from(*points, margin=0.1):
     return gen
 
 
+def _prob(rng, shape):  # probabilities away from 0 and 1 (binary cross-entropy)
+    return rng.uniform(0.05, 0.95, shape)
+
+
 def _small_ints(rng, shape):  # floats with many ties, for comparisons
     return rng.integers(-2, 3, shape).astype(np.float64)
 
@@ -96,6 +101,7 @@ GENERATORS: dict[str, Callable] = {
     "clip": _away_from(-0.5, 0.5),
     "clip_low": _away_from(-0.3),
     "softplus": _away_from(2.5, margin=0.2),  # beta=2, threshold=5 switches at x = 2.5
+    "prob": _prob,
     "small_ints": _small_ints,
     "labels": _labels,
 }
@@ -221,6 +227,8 @@ ROWS_REPEATED = np.array([2, 0, 2, 1, 2])  # scatter-add must sum the three rows
 COLS_REPEATED = np.array([1, 1, 3, 0, 1])
 GATHER_DIM1 = np.array([[0, 0, 3], [2, 1, 2], [3, 3, 3]])  # (3, 3) from a (3, 4) input
 GATHER_DIM0 = np.array([[2, 0, 1, 1], [0, 0, 2, 1]])  # (2, 4) from a (3, 4) input
+CLASS_W = np.array([0.5, 1.0, 2.0, 1.5, 0.8])  # cross-entropy class weights
+POS_W = np.array([1.0, 2.0, 0.5, 3.0])  # binary cross-entropy pos_weight per column
 
 
 # -- elementwise binary ops over broadcasting shapes --------------------------------------------
@@ -576,9 +584,504 @@ _forward_only_specs = [
       oracle=lambda x: th.sign(x)),
 ]
 
+# -- vision: convolution, pooling, normalization (tiny shapes: the gradient checks are dense) ---
+F = sd.nn.functional
+
+
+def _pair(v):
+    return tuple(v) if isinstance(v, (tuple, list)) else (v, v)
+
+
+def _np_pads(padding, hw, k_hw, stride, dilation):
+    """((top, bottom), (left, right)) like TensorFlow: "same" puts the odd cell at the end."""
+    if padding == "valid":
+        return (0, 0), (0, 0)
+    if padding == "same":
+        out = []
+        for n, k, s, d in zip(hw, k_hw, stride, dilation):
+            total = max((-(-n // s) - 1) * s + d * (k - 1) + 1 - n, 0)
+            out.append((total // 2, total - total // 2))
+        return tuple(out)
+    if isinstance(padding, tuple) and isinstance(padding[0], tuple):
+        return padding
+    ph, pw = _pair(padding)
+    return (ph, ph), (pw, pw)
+
+
+def _taps(a, i, j, stride, dilation, out_hw):
+    """What output (i', j') reads at kernel offset (i, j), over the last two axes of ``a``."""
+    hi, wj = i * dilation[0], j * dilation[1]
+    return a[..., hi:hi + stride[0] * (out_hw[0] - 1) + 1:stride[0],
+             wj:wj + stride[1] * (out_hw[1] - 1) + 1:stride[1]]
+
+
+def _np_conv2d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
+    """Cross-correlation on NCHW, w (F, C/groups, kh, kw), summed tap by tap in float64."""
+    stride, dilation = _pair(stride), _pair(dilation)
+    kh, kw = w.shape[2:]
+    pads = _np_pads(padding, x.shape[2:], (kh, kw), stride, dilation)
+    xp_ = np.pad(x, ((0, 0), (0, 0)) + tuple(pads))
+    out_hw = tuple((n - d * (k - 1) - 1) // s + 1 for n, k, s, d in
+                   zip(xp_.shape[2:], (kh, kw), stride, dilation))
+    f, cg = w.shape[:2]
+    fg = f // groups
+    out = np.zeros((x.shape[0], f) + out_hw)
+    for g in range(groups):
+        xs, ws = xp_[:, g * cg:(g + 1) * cg], w[g * fg:(g + 1) * fg]
+        for i in range(kh):
+            for j in range(kw):
+                out[:, g * fg:(g + 1) * fg] += np.einsum(
+                    "nchw,fc->nfhw", _taps(xs, i, j, stride, dilation, out_hw), ws[:, :, i, j])
+    return out if b is None else out + b[:, None, None]
+
+
+def _np_conv_transpose2d(x, w, b=None, stride=1, padding=0, output_padding=0, dilation=1):
+    """The adjoint of _np_conv2d: scatter every input pixel through the kernel, then crop."""
+    (sh, sw), (dh, dw) = _pair(stride), _pair(dilation)
+    (ph, pw), (oh, ow) = _pair(padding), _pair(output_padding)
+    n, _, h, wd = x.shape
+    cout, kh, kw = w.shape[1:]
+    full = ((h - 1) * sh + dh * (kh - 1) + 1, (wd - 1) * sw + dw * (kw - 1) + 1)
+    out = np.zeros((n, cout, full[0] + oh, full[1] + ow))
+    for i in range(kh):
+        for j in range(kw):
+            _taps(out, i, j, (sh, sw), (dh, dw), (h, wd))[...] += np.einsum(
+                "nchw,cf->nfhw", x, w[:, :, i, j])
+    out = out[:, :, ph:full[0] + oh - ph, pw:full[1] + ow - pw]
+    return out if b is None else out + b[:, None, None]
+
+
+def _np_pool2d(x, kernel, stride=None, padding=0, dilation=1, ceil_mode=False, op="max",
+               count_include_pad=True):
+    """PyTorch's pooling on NCHW by brute force over the windows."""
+    (kh, kw), (dh, dw) = _pair(kernel), _pair(dilation)
+    sh, sw = _pair(stride if stride is not None else kernel)
+    ph, pw = _pair(padding)
+    n, c, h, w = x.shape
+
+    def length(size, k, s, p, d):
+        span = size + 2 * p - d * (k - 1) - 1
+        out = (-(-span // s) if ceil_mode else span // s) + 1
+        return out - 1 if ceil_mode and (out - 1) * s >= size + p else out
+
+    ho, wo = length(h, kh, sh, ph, dh), length(w, kw, sw, pw, dw)
+    out = np.empty((n, c, ho, wo))
+    for i in range(ho):
+        for j in range(wo):
+            rows = [i * sh - ph + a * dh for a in range(kh)]
+            cols = [j * sw - pw + a * dw for a in range(kw)]
+            inside_r = [r for r in rows if 0 <= r < h]
+            inside_c = [q for q in cols if 0 <= q < w]
+            win = x[:, :, inside_r][:, :, :, inside_c]
+            if op == "max":
+                out[:, :, i, j] = win.max(axis=(2, 3))
+            else:  # PyTorch's divisor: the window clipped to the padded input (or the input)
+                if count_include_pad:
+                    count = (min(i * sh - ph + kh, h + ph) - (i * sh - ph)) * (
+                        min(j * sw - pw + kw, w + pw) - (j * sw - pw))
+                else:
+                    count = len(inside_r) * len(inside_c)
+                out[:, :, i, j] = win.sum(axis=(2, 3)) / count
+    return out
+
+
+def _np_adaptive(x, size, reduce=np.mean):
+    """PyTorch's adaptive bins: rows [floor(i h / oh), ceil((i + 1) h / oh))."""
+    oh, ow = _pair(size)
+    h, w = x.shape[2:]
+    out = np.empty(x.shape[:2] + (oh, ow))
+    for i in range(oh):
+        for j in range(ow):
+            r0, r1 = i * h // oh, -(-(i + 1) * h // oh)
+            c0, c1 = j * w // ow, -(-(j + 1) * w // ow)
+            out[:, :, i, j] = reduce(x[:, :, r0:r1, c0:c1], axis=(2, 3))
+    return out
+
+
+def _np_standardize(x, axes, eps):
+    mean = x.mean(axis=axes, keepdims=True)
+    return (x - mean) / np.sqrt(x.var(axis=axes, keepdims=True) + eps)
+
+
+def _np_batch_norm(x, gamma, beta, axis=1, eps=1e-5, mean=None, var=None):
+    axes = tuple(i for i in range(x.ndim) if i != axis % x.ndim)
+    shape = [1] * x.ndim
+    shape[axis] = x.shape[axis]
+    if mean is None:
+        xhat = _np_standardize(x, axes, eps)
+    else:
+        xhat = (x - mean.reshape(shape)) / np.sqrt(var.reshape(shape) + eps)
+    return xhat * gamma.reshape(shape) + beta.reshape(shape)
+
+
+def _np_group_norm(x, groups, gamma, beta, eps=1e-5):
+    n, c = x.shape[:2]
+    y = _np_standardize(x.reshape(n, groups, -1), (2,), eps).reshape(x.shape)
+    shape = (1, c) + (1,) * (x.ndim - 2)
+    return y * gamma.reshape(shape) + beta.reshape(shape)
+
+
+def _nhwc(f):
+    """A channels-first reference or oracle applied to channels-last arrays (x and kernel)."""
+    def g(x, *rest):
+        return f(x.transpose(0, 3, 1, 2), *rest).transpose(0, 2, 3, 1)
+    return g
+
+
+def _th_conv2d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1, relu=False):
+    (t, bo), (le, r) = _np_pads(padding, tuple(x.shape[2:]), tuple(w.shape[2:]), _pair(stride),
+                                _pair(dilation))
+    y = th.nn.functional.conv2d(th.nn.functional.pad(x, (le, r, t, bo)), w, b, stride, 0,
+                                dilation, groups)
+    return th.relu(y) if relu else y
+
+
+_CONV_PADS = [("valid", "valid"), ("same", "same"), ("int1", 1), ("asym", ((1, 0), (2, 1)))]
+# tag, groups, C_in, C_out: unequal counts catch swapped axes; depthwise with multiplier 2
+_CONV_GROUPS = [("g1", 1, 3, 2), ("g2", 2, 4, 4), ("dw", 2, 2, 4)]
+
+
+def _conv2d_spec(ptag, pad, stride, dil, gtag, groups, cin, cout, layout, bias, act=None):
+    kw = dict(stride=stride, padding=pad, dilation=dil, groups=groups)
+    wshape = (cout, cin // groups, 3, 2)  # a non-square kernel catches swapped axes
+    relu = act == "relu"
+
+    def ref(x, w, b=None):
+        y = _np_conv2d(x, w, b, **kw)
+        return np.maximum(y, 0) if relu else y
+
+    def orc(x, w, b=None):
+        return _th_conv2d(x, w, b, relu=relu, **kw)
+
+    if layout == "NCHW":
+        def fn(x, w, b=None):
+            return F.conv2d(x, w, b, activation=act, **kw)
+        xshape = (2, cin, 5, 4)
+    else:  # channels-last input (N, H, W, C), kernel (kh, kw, C_in/g, C_out)
+        nchw_ref, nchw_orc = ref, orc
+
+        def fn(x, w, b=None):
+            return F.conv2d(x, w, b, data_format="channels_last", activation=act, **kw)
+
+        def ref(x, w, b=None):
+            y = nchw_ref(x.transpose(0, 3, 1, 2), w.transpose(3, 2, 0, 1), b)
+            return y.transpose(0, 2, 3, 1)
+
+        def orc(x, w, b=None):
+            return nchw_orc(x.permute(0, 3, 1, 2), w.permute(3, 2, 0, 1), b).permute(0, 2, 3, 1)
+
+        xshape, wshape = (2, 5, 4, cin), (3, 2, cin // groups, cout)
+    args = [xshape, wshape] + ([(cout,)] if bias else [])
+    name = (f"conv2d-{layout}-{ptag}-s{stride}-d{dil}-{gtag}-{'bias' if bias else 'nobias'}"
+            + (f"-{act}" if act else ""))
+    return S(name, fn, ref, *args, oracle=orc, rtol32=1e-4)
+
+
+def _nhwc_torch(f):
+    def g(x, *rest):
+        return f(x.permute(0, 3, 1, 2), *rest).permute(0, 2, 3, 1)
+    return g
+
+
+_conv2d_specs = [
+    _conv2d_spec(ptag, pad, s, d, gtag, g, cin, cout, layout, bias)
+    for ptag, pad in _CONV_PADS for s in (1, 2) for d in (1, 2)
+    for gtag, g, cin, cout in _CONV_GROUPS for layout in ("NCHW", "NHWC") for bias in (True, False)
+] + [
+    _conv2d_spec("same", "same", 1, 1, "g1", 1, 3, 2, "NCHW", True, act="relu"),
+    _conv2d_spec("valid", "valid", 2, 1, "g1", 1, 3, 2, "NHWC", True, act="relu"),
+    _conv2d_spec("asym", ((1, 0), (2, 1)), 1, 2, "g2", 2, 4, 4, "NHWC", False, act="relu"),
+    _conv2d_spec("int1", 1, 2, 1, "dw", 2, 2, 4, "NCHW", True, act="relu"),
+    # few input channels take the channel-planar im2col path, many the window-view path
+    S("conv2d-rgb-input", lambda x, w, b: F.conv2d(x, w, b, padding=1),
+      lambda x, w, b: _np_conv2d(x, w, b, padding=1), (2, 3, 4, 4), (5, 3, 3, 3), (5,),
+      oracle=lambda x, w, b: th.nn.functional.conv2d(x, w, b, padding=1), rtol32=1e-4),
+    S("conv2d-wide-input-1x1", lambda x, w: F.conv2d(x, w, stride=(2, 1)),
+      lambda x, w: _np_conv2d(x, w, stride=(2, 1)), (2, 6, 3, 3), (2, 6, 1, 1),
+      oracle=lambda x, w: th.nn.functional.conv2d(x, w, stride=(2, 1)), rtol32=1e-4),
+    S("conv2d-wide-input-same-s2-bias-relu",
+      lambda x, w, b: F.conv2d(x, w, b, 2, "same", data_format="channels_last",
+                               activation="relu"),
+      lambda x, w, b: np.maximum(_np_conv2d(x.transpose(0, 3, 1, 2), w.transpose(3, 2, 0, 1), b,
+                                            2, "same").transpose(0, 2, 3, 1), 0),
+      (2, 4, 3, 6), (2, 2, 6, 3), (3,), rtol32=1e-4),
+]
+
+
+def _np_conv1d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
+    pad = padding if isinstance(padding, str) else ((0, 0), (padding, padding))
+    if pad == "same":  # the height-1 axis must not be padded
+        pad = ((0, 0), _np_pads("same", (x.shape[2],), (w.shape[2],), (stride,), (dilation,))[0])
+    return _np_conv2d(x[:, :, None], w[:, :, None], b, (1, stride), pad, (1, dilation),
+                      groups)[:, :, 0]
+
+
+def _th_conv1d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
+    if padding == "same":
+        (lo, hi), = _np_pads("same", (x.shape[2],), (w.shape[2],), (stride,), (dilation,))
+        x, padding = th.nn.functional.pad(x, (lo, hi)), 0
+    elif padding == "valid":
+        padding = 0
+    return th.nn.functional.conv1d(x, w, b, stride, padding, dilation, groups)
+
+
+def _conv1d_spec(ptag, pad, stride, dil, groups, layout):
+    kw = dict(stride=stride, padding=pad, dilation=dil, groups=groups)
+    name = f"conv1d-{layout}-{ptag}-s{stride}-d{dil}-g{groups}"
+    if layout == "NCL":
+        return S(name, lambda x, w, b: F.conv1d(x, w, b, **kw),
+                 lambda x, w, b: _np_conv1d(x, w, b, **kw), (2, 4, 7), (6, 4 // groups, 3), (6,),
+                 oracle=lambda x, w, b: _th_conv1d(x, w, b, **kw), rtol32=1e-4)
+    return S(name, lambda x, w, b: F.conv1d(x, w, b, data_format="channels_last", **kw),
+             lambda x, w, b: _np_conv1d(x.transpose(0, 2, 1), w.transpose(2, 1, 0), b,
+                                        **kw).transpose(0, 2, 1),
+             (2, 7, 4), (3, 4 // groups, 6), (6,),
+             oracle=lambda x, w, b: _th_conv1d(x.permute(0, 2, 1), w.permute(2, 1, 0), b,
+                                               **kw).permute(0, 2, 1), rtol32=1e-4)
+
+
+_conv1d_specs = [
+    _conv1d_spec(ptag, pad, s, d, g, layout)
+    for ptag, pad in (("valid", "valid"), ("same", "same"), ("int2", 2))
+    for s, d in ((1, 1), (2, 1), (1, 2)) for g in (1, 2) for layout in ("NCL", "NLC")
+]
+
+
+def _convt_spec(stride, padding, output_padding, dilation, layout, bias=True):
+    kw = dict(stride=stride, padding=padding, output_padding=output_padding, dilation=dilation)
+    name = (f"conv_transpose2d-{layout}-s{stride}-p{padding}-op{output_padding}-d{dilation}"
+            + ("" if bias else "-nobias"))
+    args = [(2, 3, 3, 4), (3, 2, 3, 2)] + ([(2,)] if bias else [])
+
+    def fn(x, w, b=None):
+        return F.conv_transpose2d(x, w, b, **kw)
+
+    def ref(x, w, b=None):
+        return _np_conv_transpose2d(x, w, b, **kw)
+
+    def orc(x, w, b=None):
+        return th.nn.functional.conv_transpose2d(x, w, b, **kw)
+
+    if layout == "NHWC":  # input (N, H, W, C_in), kernel (kh, kw, C_out, C_in) like Keras
+        args[:2] = [(2, 3, 4, 3), (3, 2, 2, 3)]
+
+        def fn(x, w, b=None):
+            return F.conv_transpose2d(x, w, b, data_format="channels_last", **kw)
+
+        def ref(x, w, b=None):
+            return _np_conv_transpose2d(x.transpose(0, 3, 1, 2), w.transpose(3, 2, 0, 1), b,
+                                        **kw).transpose(0, 2, 3, 1)
+
+        def orc(x, w, b=None):
+            return th.nn.functional.conv_transpose2d(
+                x.permute(0, 3, 1, 2), w.permute(3, 2, 0, 1), b, **kw).permute(0, 2, 3, 1)
+    return S(name, fn, ref, *args, oracle=orc, rtol32=1e-4)
+
+
+_conv_transpose_specs = [
+    _convt_spec(s, p, op, d, layout)
+    for s, p, op, d in ((1, 0, 0, 1), (2, 0, 0, 1), (2, 1, 1, 1), (2, 1, 0, 2), (1, 1, 0, 2),
+                        ((2, 1), (1, 0), (1, 0), 1), (3, 1, 2, 1))
+    for layout in ("NCHW", "NHWC")
+] + [_convt_spec(2, 1, 1, 1, "NCHW", bias=False)]
+
+
+def _pool_spec(op, kernel, stride, padding, ceil_mode=False, dilation=1, count_include_pad=True,
+               layout="NCHW"):
+    name = (f"{op}_pool2d-{layout}-k{kernel}-s{stride}-p{padding}"
+            + ("-ceil" if ceil_mode else "") + (f"-d{dilation}" if dilation != 1 else "")
+            + ("" if count_include_pad else "-nopad")).replace(" ", "")
+    channels, shape = ("channels_first", (2, 2, 5, 6)) if layout == "NCHW" else \
+        ("channels_last", (2, 5, 6, 2))
+    if op == "max":
+        kw = dict(kernel_size=kernel, stride=stride, padding=padding, dilation=dilation,
+                  ceil_mode=ceil_mode)
+
+        def fn(x):
+            return F.max_pool2d(x, data_format=channels, **kw)
+
+        def orc(x):
+            return th.nn.functional.max_pool2d(x, **kw)
+    else:
+        kw = dict(kernel_size=kernel, stride=stride, padding=padding, ceil_mode=ceil_mode,
+                  count_include_pad=count_include_pad)
+
+        def fn(x):
+            return F.avg_pool2d(x, data_format=channels, **kw)
+
+        def orc(x):
+            return th.nn.functional.avg_pool2d(x, **kw)
+
+    def ref(x):
+        return _np_pool2d(x, kernel, stride, padding, dilation, ceil_mode, op, count_include_pad)
+
+    if layout == "NHWC":
+        ref, orc = _nhwc(ref), _nhwc_torch(orc)
+    return S(name, fn, ref, Arg(shape, "distinct"), oracle=orc)
+
+
+_pool_specs = [
+    _pool_spec(op, k, s, p, cm)
+    for op in ("max", "avg") for k in (2, 3) for s in (1, 2, None) for p in (0, 1)
+    for cm in (False, True)
+] + [
+    _pool_spec("max", 2, 1, 0, dilation=2), _pool_spec("max", 3, 2, 1, dilation=2),
+    _pool_spec("max", 3, 1, 1, True, dilation=2),
+    _pool_spec("max", 2, None, 0, layout="NHWC"), _pool_spec("max", 3, 2, 1, True, 2, True,
+                                                             "NHWC"),
+    _pool_spec("avg", 3, 2, 1, count_include_pad=False),
+    _pool_spec("avg", 3, 1, 1, count_include_pad=False), _pool_spec("avg", 2, 2, 1, True, 1,
+                                                                    False),
+    _pool_spec("avg", 2, None, 0, layout="NHWC"), _pool_spec("avg", 3, 2, 1, True, 1, False,
+                                                             "NHWC"),
+    _pool_spec("max", (3, 2), (2, 1), (1, 0)), _pool_spec("avg", (2, 3), (1, 2), (0, 1)),
+    S("max_pool1d", lambda x: F.max_pool1d(x, 3, 2, 1),
+      lambda x: _np_pool2d(x[:, :, None], (1, 3), (1, 2), (0, 1))[:, :, 0],
+      Arg((2, 3, 8), "distinct"), oracle=lambda x: th.nn.functional.max_pool1d(x, 3, 2, 1)),
+    S("avg_pool1d", lambda x: F.avg_pool1d(x, 2),
+      lambda x: _np_pool2d(x[:, :, None], (1, 2), op="avg")[:, :, 0], (2, 3, 7),
+      oracle=lambda x: th.nn.functional.avg_pool1d(x, 2)),
+    S("avg_pool1d-pad-nocount", lambda x: F.avg_pool1d(x, 3, 2, 1, count_include_pad=False),
+      lambda x: _np_pool2d(x[:, :, None], (1, 3), (1, 2), (0, 1), op="avg",
+                           count_include_pad=False)[:, :, 0], (2, 3, 7),
+      oracle=lambda x: th.nn.functional.avg_pool1d(x, 3, 2, 1, count_include_pad=False)),
+]
+
+_adaptive_specs = [
+    S(f"adaptive_avg_pool2d-{h}x{w}-to-{size}", lambda x, s=size: F.adaptive_avg_pool2d(x, s),
+      lambda x, s=size: _np_adaptive(x, s), (2, 3, h, w),
+      oracle=lambda x, s=size: th.nn.functional.adaptive_avg_pool2d(x, s))
+    for h, w, size in ((6, 4, (3, 2)), (6, 4, 1), (5, 7, (3, 4)), (5, 7, (2, 5)), (4, 4, 4))
+] + [
+    S("adaptive_avg_pool2d-nhwc-nondivisible",
+      lambda x: F.adaptive_avg_pool2d(x, (2, 3), data_format="channels_last"),
+      _nhwc(lambda x: _np_adaptive(x, (2, 3))), (2, 5, 7, 3),
+      oracle=_nhwc_torch(lambda x: th.nn.functional.adaptive_avg_pool2d(x, (2, 3)))),
+    S("adaptive_avg_pool2d-none-keeps-size", lambda x: F.adaptive_avg_pool2d(x, (None, 2)),
+      lambda x: _np_adaptive(x, (5, 2)), (2, 3, 5, 4),
+      oracle=lambda x: th.nn.functional.adaptive_avg_pool2d(x, (None, 2))),
+    S("adaptive_max_pool2d-nondivisible", lambda x: F.adaptive_max_pool2d(x, (2, 3)),
+      lambda x: _np_adaptive(x, (2, 3), np.max),
+      Arg((2, 3, 5, 7), "distinct"),
+      oracle=lambda x: th.nn.functional.adaptive_max_pool2d(x, (2, 3))),
+    S("adaptive_max_pool2d-divisible", lambda x: F.adaptive_max_pool2d(x, 2),
+      lambda x: x.reshape(2, 3, 2, 3, 2, 2).max(axis=(3, 5)), Arg((2, 3, 6, 4), "distinct"),
+      oracle=lambda x: th.nn.functional.adaptive_max_pool2d(x, 2)),
+]
+
+_norm_specs = [
+    S("batch_norm-train-nchw", lambda x, g, b: F.batch_norm(x, None, None, g, b, training=True),
+      _np_batch_norm, (4, 3, 2, 3), (3,), (3,),
+      oracle=lambda x, g, b: th.nn.functional.batch_norm(x, None, None, g, b, training=True)),
+    S("batch_norm-train-running-stats",  # fresh running stats per call: the output ignores them
+      lambda x, g, b: F.batch_norm(x, np.zeros(3), np.ones(3), g, b, training=True,
+                                   momentum=0.3),
+      _np_batch_norm, (5, 3), (3,), (3,),
+      oracle=lambda x, g, b: th.nn.functional.batch_norm(
+          x, th.zeros(3, dtype=x.dtype), th.ones(3, dtype=x.dtype), g, b, training=True,
+          momentum=0.3)),
+    S("batch_norm-train-ncl-eps", lambda x, g, b: F.batch_norm(x, None, None, g, b, True,
+                                                               eps=1e-2),
+      lambda x, g, b: _np_batch_norm(x, g, b, eps=1e-2), (3, 2, 4), (2,), (2,),
+      oracle=lambda x, g, b: th.nn.functional.batch_norm(x, None, None, g, b, True, eps=1e-2)),
+    S("batch_norm-train-channels-last", lambda x, g, b: F.batch_norm(x, None, None, g, b, True,
+                                                                     axis=-1),
+      lambda x, g, b: _np_batch_norm(x, g, b, axis=-1), (2, 3, 2, 4), (4,), (4,),
+      oracle=_nhwc_torch(lambda x, g, b: th.nn.functional.batch_norm(x, None, None, g, b,
+                                                                     True))),
+    S("batch_norm-train-no-affine", lambda x: F.batch_norm(x, None, None, training=True),
+      lambda x: _np_batch_norm(x, np.ones(3), np.zeros(3)), (4, 3, 2),
+      oracle=lambda x: th.nn.functional.batch_norm(x, None, None, training=True)),
+    S("batch_norm-eval", lambda x, m, v, g, b: F.batch_norm(x, m, v, g, b, training=False),
+      lambda x, m, v, g, b: _np_batch_norm(x, g, b, mean=m, var=v), (3, 4, 2, 2),
+      Arg((4,), grad=False), Arg((4,), "positive", grad=False), (4,), (4,),
+      oracle=lambda x, m, v, g, b: th.nn.functional.batch_norm(x, m, v, g, b, False)),
+    S("batch_norm-eval-channels-last",
+      lambda x, m, v: F.batch_norm(x, m, v, training=False, axis=-1, eps=1e-3),
+      lambda x, m, v: _np_batch_norm(x, np.ones(3), np.zeros(3), -1, 1e-3, m, v), (2, 2, 3),
+      Arg((3,), grad=False), Arg((3,), "positive", grad=False)),
+    S("layer_norm-last", lambda x, g, b: F.layer_norm(x, 4, g, b),
+      lambda x, g, b: _np_standardize(x, (-1,), 1e-5) * g + b, (2, 3, 4), (4,), (4,),
+      oracle=lambda x, g, b: th.nn.functional.layer_norm(x, (4,), g, b)),
+    S("layer_norm-two-dims", lambda x, g, b: F.layer_norm(x, (3, 4), g, b, eps=1e-3),
+      lambda x, g, b: _np_standardize(x, (-2, -1), 1e-3) * g + b, (2, 3, 4), (3, 4), (3, 4),
+      oracle=lambda x, g, b: th.nn.functional.layer_norm(x, (3, 4), g, b, eps=1e-3)),
+    S("layer_norm-no-affine", lambda x: F.layer_norm(x, (5,)),
+      lambda x: _np_standardize(x, (-1,), 1e-5), (3, 5),
+      oracle=lambda x: th.nn.functional.layer_norm(x, (5,))),
+    S("group_norm-2-groups", lambda x, g, b: F.group_norm(x, 2, g, b),
+      lambda x, g, b: _np_group_norm(x, 2, g, b), (2, 4, 3, 2), (4,), (4,),
+      oracle=lambda x, g, b: th.nn.functional.group_norm(x, 2, g, b)),
+    S("group_norm-instance", lambda x, g, b: F.group_norm(x, 3, g, b),
+      lambda x, g, b: _np_group_norm(x, 3, g, b), (2, 3, 4), (3,), (3,),
+      oracle=lambda x, g, b: th.nn.functional.group_norm(x, 3, g, b)),
+    S("group_norm-one-group-no-affine", lambda x: F.group_norm(x, 1),
+      lambda x: _np_group_norm(x, 1, np.ones(4), np.zeros(4)), (2, 4, 3),
+      oracle=lambda x: th.nn.functional.group_norm(x, 1)),
+    S("group_norm-channels-last", lambda x, g, b: F.group_norm(x, 2, g, b, axis=-1),
+      _nhwc(lambda x, g, b: _np_group_norm(x, 2, g, b)), (2, 3, 2, 4), (4,), (4,),
+      oracle=_nhwc_torch(lambda x, g, b: th.nn.functional.group_norm(x, 2, g, b))),
+]
+
+_resize_specs = [
+    S("interpolate-scale2", lambda x: F.interpolate(x, scale_factor=2),
+      lambda x: x.repeat(2, axis=2).repeat(2, axis=3), (1, 2, 3, 2),
+      oracle=lambda x: th.nn.functional.interpolate(x, scale_factor=2)),
+    S("interpolate-size-nonmultiple", lambda x: F.interpolate(x, size=(5, 3)),
+      lambda x: x[:, :, [0, 0, 1, 1, 2]][:, :, :, [0, 0, 1]], (1, 2, 3, 2),
+      oracle=lambda x: th.nn.functional.interpolate(x, size=(5, 3))),
+    S("upsample_nearest-channels-last", lambda x: F.upsample_nearest(x, (2, 3), "channels_last"),
+      lambda x: x.repeat(2, axis=1).repeat(3, axis=2), (2, 2, 2, 3)),
+]
+
+# -- fused: the bigger primitives of ops.fused, through their public callers --------------------
+_fused_specs = [
+    S("linear", F.linear, lambda x, w, b: x @ w.T + b, (5, 4), (3, 4), (3,),
+      oracle=lambda x, w, b: th.nn.functional.linear(x, w, b)),
+    S("linear-3d-nobias", F.linear, lambda x, w: x @ w.T, (2, 3, 4), (5, 4),
+      oracle=lambda x, w: th.nn.functional.linear(x, w)),
+    S("linear-in_out-relu", lambda x, w, b: fused.Linear.apply(x, w, b, w_layout="in_out",
+                                                               activation="relu"),
+      lambda x, w, b: np.maximum(x @ w + b, 0), (5, 4), (4, 3), (3,),
+      oracle=lambda x, w, b: th.relu(x @ w + b)),
+    S("cross_entropy", lambda x, y: F.cross_entropy(x, y),
+      lambda x, y: -_np_log_softmax(x, 1)[np.arange(len(y)), y].mean(), (6, 5),
+      Arg((6,), "labels"), oracle=lambda x, y: th.nn.functional.cross_entropy(x, y)),
+    S("cross_entropy-smoothing-weight-sum",
+      lambda x, y: F.cross_entropy(x, y, weight=sd.tensor(CLASS_W), label_smoothing=0.2,
+                                   reduction="sum"),
+      lambda x, y: -(CLASS_W * (0.8 * np.eye(5)[y] + 0.04) * _np_log_softmax(x, 1)).sum(),
+      (6, 5), Arg((6,), "labels"),
+      oracle=lambda x, y: th.nn.functional.cross_entropy(
+          x, y, weight=th.tensor(CLASS_W), label_smoothing=0.2, reduction="sum")),
+    S("cross_entropy-probabilities-none", lambda x, t: F.cross_entropy(x, t, reduction="none"),
+      lambda x, t: -(t * _np_log_softmax(x, 1)).sum(1), (4, 5), Arg((4, 5), "prob", grad=False),
+      oracle=lambda x, t: th.nn.functional.cross_entropy(x, t, reduction="none")),
+    S("cross_entropy-spatial", lambda x, y: F.cross_entropy(x, y),
+      lambda x, y: -np.take_along_axis(_np_log_softmax(x, 1), y[:, None], 1).mean(),
+      (2, 5, 3), Arg((2, 3), "labels"), oracle=lambda x, y: th.nn.functional.cross_entropy(x, y)),
+    S("bce_with_logits", lambda x, t: F.binary_cross_entropy_with_logits(x, t, reduction="none"),
+      lambda x, t: np.maximum(x, 0) - x * t + np.log1p(np.exp(-np.abs(x))), Arg((3, 4), "wide"),
+      Arg((3, 4), "prob"), oracle=lambda x, t: th.nn.functional.binary_cross_entropy_with_logits(
+          x, t, reduction="none")),
+    S("bce_with_logits-pos_weight",
+      lambda x, t: F.binary_cross_entropy_with_logits(x, t,
+                                                      pos_weight=sd.tensor(POS_W, dtype=x.dtype)),
+      lambda x, t: ((1 - t) * x + (1 + (POS_W - 1) * t) * np.log1p(np.exp(-x))).mean(),
+      Arg((3, 4), "wide"), Arg((3, 4), "prob"),
+      oracle=lambda x, t: th.nn.functional.binary_cross_entropy_with_logits(
+          x, t, pos_weight=th.tensor(POS_W))),
+    S("binary_cross_entropy", lambda p, t: F.binary_cross_entropy(p, t, reduction="sum"),
+      lambda p, t: -(t * np.log(p) + (1 - t) * np.log(1 - p)).sum(), Arg((3, 4), "prob"),
+      Arg((3, 4), "prob"), oracle=lambda p, t: th.nn.functional.binary_cross_entropy(
+          p, t, reduction="sum")),
+]
+
 SPECS: list[OpSpec] = (
     _binary_specs + _scalar_specs + _matmul_specs + _unary_specs + _reduction_specs
     + _movement_specs + _index_specs + _forward_only_specs
+    + _conv2d_specs + _conv1d_specs + _conv_transpose_specs + _pool_specs + _adaptive_specs
+    + _norm_specs + _resize_specs + _fused_specs
 )
 
 _names = [s.name for s in SPECS]

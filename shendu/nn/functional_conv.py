@@ -129,8 +129,8 @@ def _adaptive(input, output_size, reduce, data_format):
     _check4d("adaptive pooling", input, layout)
     h_ax, w_ax = (2, 3) if layout == "NCHW" else (1, 2)
     h, w = input.shape[h_ax], input.shape[w_ax]
-    oh, ow = C._pair(output_size) if output_size is not None else (h, w)
-    oh, ow = oh or h, ow or w
+    size = output_size if isinstance(output_size, (tuple, list)) else (output_size,) * 2
+    oh, ow = (int(n) if n is not None else full for n, full in zip(size, (h, w)))  # None: keep
     if h % oh == 0 and w % ow == 0:  # equal windows: one pooling call
         k = (h // oh, w // ow)
         if reduce == "mean":

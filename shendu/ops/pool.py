@@ -106,7 +106,13 @@ class AvgPool2d(Function):
         if count_include_pad and not ceil_mode:
             count = xp.asarray(k[0] * k[1], dtype=x.dtype)
         else:  # count the real (unpadded) positions of each window
-            ones = pad_hw(xp.ones((1, h, w, 1), dtype=x.dtype), pads)
+            ones = xp.ones((1, h, w, 1), dtype=x.dtype)
+            if count_include_pad:  # ceil_mode: the explicit padding counts, its extra cells don't
+                base = resolve_padding(padding, (h, w), k, s, d)
+                ones = pad_hw(pad_hw(ones, base, value=1.0),
+                              ((0, pads[0][1] - base[0][1]), (0, pads[1][1] - base[1][1])))
+            else:
+                ones = pad_hw(ones, pads)
             count = windows(ones, k, s, d, (ho, wo)).sum(axis=(3, 4))
         self.count = count
         self.meta = (x.shape, xpad.shape, k, s, d, pads, (ho, wo), layout)

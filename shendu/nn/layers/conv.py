@@ -207,11 +207,11 @@ class _KerasConv(Layer):
             raise ValueError(f"{type(self).__name__} '{self.name}': input channels {c} must be "
                              f"known and divisible by groups={self.groups}")
         self.in_channels = int(c)
-        dt = get_default_dtype()
         shape = self.kernel_size + (self.in_channels // self.groups, self.filters)
-        self.kernel = Parameter(self.kernel_initializer(shape, dt))
+        # add_weight: frozen when trainable=False, also when built from input_shape= in __init__
+        self.kernel = self.add_weight(shape, self.kernel_initializer)
         if self.use_bias:
-            self.bias = Parameter(self.bias_initializer((self.filters,), dt))
+            self.bias = self.add_weight((self.filters,), self.bias_initializer)
         self.built = True
 
     def _check(self, x):
@@ -294,7 +294,9 @@ class DepthwiseConv2D(Conv2D):
     def __init__(self, kernel_size, strides=1, padding="valid", depth_multiplier=1,
                  data_format=None, activation=None, use_bias=True,
                  depthwise_initializer="glorot_uniform", **kwargs):
-        self.depth_multiplier = int(depth_multiplier)
+        # set before Module.__init__ (a plain int, safe there): Conv2D.__init__ calls build()
+        # when input_shape= is given, and build() needs the multiplier
+        object.__setattr__(self, "depth_multiplier", int(depth_multiplier))
         super().__init__(1, kernel_size, strides, padding, data_format, activation=activation,
                          use_bias=use_bias, kernel_initializer=depthwise_initializer, **kwargs)
 
@@ -303,6 +305,12 @@ class DepthwiseConv2D(Conv2D):
         self.groups = int(c)
         self.filters = int(c) * self.depth_multiplier
         super().build(input_shape)
+
+    def compute_output_shape(self, input_shape):
+        out = list(super().compute_output_shape(input_shape))
+        c = input_shape[self.channel_axis]  # filters is only known once built
+        out[self.channel_axis] = None if c is None else c * self.depth_multiplier
+        return tuple(out)
 
     def get_config(self) -> dict:
         cfg = super().get_config()
@@ -320,16 +328,29 @@ class Conv2DTranspose(_KerasConv):
     def build(self, input_shape) -> None:
         c = input_shape[self.channel_axis]
         self.in_channels = int(c)
-        dt = get_default_dtype()
-        self.kernel = Parameter(self.kernel_initializer(self.kernel_size + (self.filters, c), dt))
+        self.kernel = self.add_weight(self.kernel_size + (self.filters, self.in_channels),
+                                      self.kernel_initializer)
         if self.use_bias:
-            self.bias = Parameter(self.bias_initializer((self.filters,), dt))
+            self.bias = self.add_weight((self.filters,), self.bias_initializer)
         self.built = True
+
+    def _effective_kernel(self):
+        return tuple(d * (k - 1) + 1 for k, d in zip(self.kernel_size, self.dilation_rate))
+
+    def compute_output_shape(self, input_shape):
+        # Keras's rule: "same" -> n * stride, "valid" -> n * stride + max(k_eff - stride, 0)
+        sp_axes = (1, 2) if self.layout == "NHWC" else (2, 3)
+        out = list(input_shape)
+        for ax, k, s in zip(sp_axes, self._effective_kernel(), self.strides):
+            n = input_shape[ax]
+            if n is not None:
+                out[ax] = n * s + (max(k - s, 0) if self.padding == "valid" else 0)
+        out[self.channel_axis] = self.filters
+        return tuple(out)
 
     def forward(self, x):
         self._check(x)
-        kh, kw = self.kernel_size
-        sh, sw = self.strides
+        (kh, kw), (sh, sw) = self._effective_kernel(), self.strides
         if self.padding == "same":  # Keras: output = input * stride
             pads, out_pad = [], []  # crop like the adjoint of a "same" conv: extra at the end
             for k, s in ((kh, sh), (kw, sw)):

@@ -83,6 +83,7 @@ class BatchNormalization(Layer):
         super().__init__(**kwargs)
         self.axis, self.momentum, self.epsilon = axis, momentum, epsilon
         self.center, self.scale = center, scale
+        self.beta_initializer, self.gamma_initializer = beta_initializer, gamma_initializer
         self.gamma = self.beta = None
         if self.input_shape_declared is not None:
             self.build((None,) + self.input_shape_declared)
@@ -94,10 +95,11 @@ class BatchNormalization(Layer):
                              f"shape {input_shape} must be known")
         dt = get_default_dtype()
         self.num_features = int(c)
+        # add_weight: frozen when trainable=False, also when built from input_shape= in __init__
         if self.scale:
-            self.gamma = Parameter(np.ones(c, dt))
+            self.gamma = self.add_weight((c,), self.gamma_initializer)
         if self.center:
-            self.beta = Parameter(np.zeros(c, dt))
+            self.beta = self.add_weight((c,), self.beta_initializer)
         self.register_buffer("moving_mean", Tensor(np.zeros(c, dt)))
         self.register_buffer("moving_variance", Tensor(np.ones(c, dt)))
         self.built = True
@@ -152,9 +154,8 @@ class LayerNormalization(Layer):
         if self.axis not in (-1, len(input_shape) - 1):
             raise NotImplementedError("LayerNormalization supports the last axis only")
         c = int(input_shape[-1])
-        dt = get_default_dtype()
-        self.gamma = Parameter(np.ones(c, dt)) if self.scale else None
-        self.beta = Parameter(np.zeros(c, dt)) if self.center else None
+        self.gamma = self.add_weight((c,), "ones") if self.scale else None
+        self.beta = self.add_weight((c,), "zeros") if self.center else None
         self.built = True
 
     def forward(self, x):

@@ -12,6 +12,36 @@ __all__ = ["MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d", "AdaptiveAvgPool2
            "GlobalMaxPooling1D", "GlobalMaxPooling2D"]
 
 
+def _pooled_len(n, k, s, p, d=1, ceil_mode=False):
+    """Length of one pooled axis by PyTorch's rule (None, an unknown size, stays None)."""
+    if n is None:
+        return None
+    if p == "same":
+        return -(-n // s)
+    p = 0 if p == "valid" else p
+    span = n + 2 * p - d * (k - 1) - 1
+    out = (-(-span // s) if ceil_mode else span // s) + 1
+    if ceil_mode and (out - 1) * s >= n + p:  # the last window must start inside the input
+        out -= 1
+    return out
+
+
+def _pooled_shape(input_shape, axes, kernel, stride, padding, dilation=1, ceil_mode=False):
+    """Output shape of a PyTorch-style pooling over ``axes`` (NC... layout)."""
+    n = len(axes)
+
+    def per_axis(v):
+        return tuple(v) if isinstance(v, (tuple, list)) else (v,) * n
+
+    kernel = per_axis(kernel)
+    stride = per_axis(stride if stride is not None else kernel)
+    padding = (padding,) * n if isinstance(padding, str) else per_axis(padding)
+    out = list(input_shape)
+    for ax, k, s, p, d in zip(axes, kernel, stride, padding, per_axis(dilation)):
+        out[ax] = _pooled_len(input_shape[ax], k, s, p, d, ceil_mode)
+    return tuple(out)
+
+
 class MaxPool2d(Layer):
     """Max over windows of (N, C, H, W); ``stride`` defaults to ``kernel_size``."""
 
@@ -24,6 +54,10 @@ class MaxPool2d(Layer):
     def forward(self, x):
         return FC.max_pool2d(x, self.kernel_size, self.stride, self.padding, self.dilation,
                              self.ceil_mode)
+
+    def compute_output_shape(self, input_shape):
+        return _pooled_shape(input_shape, (2, 3), self.kernel_size, self.stride, self.padding,
+                             self.dilation, self.ceil_mode)
 
     def extra_repr(self) -> str:
         return f"kernel_size={self.kernel_size}, stride={self.stride or self.kernel_size}"
@@ -44,6 +78,10 @@ class AvgPool2d(Layer):
         return FC.avg_pool2d(x, self.kernel_size, self.stride, self.padding, self.ceil_mode,
                              self.count_include_pad)
 
+    def compute_output_shape(self, input_shape):
+        return _pooled_shape(input_shape, (2, 3), self.kernel_size, self.stride, self.padding,
+                             ceil_mode=self.ceil_mode)
+
     def get_config(self) -> dict:
         return {**super().get_config(), "kernel_size": self.kernel_size, "stride": self.stride,
                 "padding": self.padding, "ceil_mode": self.ceil_mode,
@@ -57,6 +95,9 @@ class MaxPool1d(Layer):
 
     def forward(self, x):
         return FC.max_pool1d(x, self.kernel_size, self.stride, self.padding)
+
+    def compute_output_shape(self, input_shape):
+        return _pooled_shape(input_shape, (2,), self.kernel_size, self.stride, self.padding)
 
     def get_config(self) -> dict:
         return {**super().get_config(), "kernel_size": self.kernel_size, "stride": self.stride,
@@ -77,6 +118,11 @@ class AdaptiveAvgPool2d(Layer):
 
     def forward(self, x):
         return FC.adaptive_avg_pool2d(x, self.output_size)
+
+    def compute_output_shape(self, input_shape):
+        size = self.output_size
+        oh, ow = size if isinstance(size, (tuple, list)) else (size, size)
+        return tuple(input_shape[:2]) + (oh or input_shape[2], ow or input_shape[3])
 
     def get_config(self) -> dict:
         return {**super().get_config(), "output_size": self.output_size}
@@ -183,6 +229,13 @@ class _GlobalPool(Layer):
         if self.reduce == "mean":
             return _f.mean(x, axis=axes, keepdims=self.keepdims)
         return _f.amax(x, axis=axes, keepdims=self.keepdims)
+
+    def compute_output_shape(self, input_shape):
+        first = 1 if FC.layout_of(self.data_format) == "NHWC" else 2
+        spatial = range(first, first + self.rank)
+        if self.keepdims:
+            return tuple(1 if i in spatial else n for i, n in enumerate(input_shape))
+        return tuple(n for i, n in enumerate(input_shape) if i not in spatial)
 
     def get_config(self) -> dict:
         return {**super().get_config(), "data_format": self.data_format,

@@ -28,7 +28,14 @@ class Reshape(Layer):
         return _f.reshape(x, (x.shape[0],) + self.target_shape)
 
     def compute_output_shape(self, input_shape):
-        return (input_shape[0],) + self.target_shape
+        target = self.target_shape
+        known = list(input_shape[1:])
+        if -1 in target and None not in known:  # resolve the -1 when the sample size is known
+            rest = int(np.prod([s for s in target if s != -1]))
+            target = tuple(int(np.prod(known)) // rest if s == -1 else s for s in target)
+        elif -1 in target:
+            target = tuple(None if s == -1 else s for s in target)
+        return (input_shape[0],) + target
 
     def get_config(self) -> dict:
         return {**super().get_config(), "target_shape": list(self.target_shape)}
@@ -46,6 +53,9 @@ class Permute(Layer):
 
     def forward(self, x):
         return _f.permute(x, (0,) + self.dims)
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0],) + tuple(input_shape[d] for d in self.dims)
 
     def get_config(self) -> dict:
         return {**super().get_config(), "dims": list(self.dims)}
@@ -69,6 +79,13 @@ class ZeroPadding2D(Layer):
             return _f.pad(x, (0, 0, l, r, t, b))
         return _f.pad(x, (l, r, t, b))
 
+    def compute_output_shape(self, input_shape):
+        h_ax = 1 if FC.layout_of(self.data_format) == "NHWC" else 2
+        out = list(input_shape)
+        for ax, (a, b) in zip((h_ax, h_ax + 1), self.padding):
+            out[ax] = None if out[ax] is None else out[ax] + a + b
+        return tuple(out)
+
     def get_config(self) -> dict:
         return {**super().get_config(), "padding": [list(p) for p in self.padding],
                 "data_format": self.data_format}
@@ -87,6 +104,13 @@ class UpSampling2D(Layer):
     def forward(self, x):
         return FC.upsample_nearest(x, self.size, self.data_format)
 
+    def compute_output_shape(self, input_shape):
+        h_ax = 1 if FC.layout_of(self.data_format) == "NHWC" else 2
+        out = list(input_shape)
+        for ax, f in zip((h_ax, h_ax + 1), self.size):
+            out[ax] = None if out[ax] is None else out[ax] * f
+        return tuple(out)
+
     def get_config(self) -> dict:
         return {**super().get_config(), "size": list(self.size),
                 "data_format": self.data_format}
@@ -101,6 +125,15 @@ class Upsample(Layer):
 
     def forward(self, x):
         return FC.interpolate(x, self.size, self.scale_factor, self.mode)
+
+    def compute_output_shape(self, input_shape):
+        if self.size is not None:
+            size = self.size if isinstance(self.size, (tuple, list)) else (self.size,) * 2
+            return tuple(input_shape[:2]) + tuple(size)
+        sf = self.scale_factor
+        sf = sf if isinstance(sf, (tuple, list)) else (sf, sf)
+        return tuple(input_shape[:2]) + tuple(
+            None if n is None else int(n * f) for n, f in zip(input_shape[2:], sf))
 
     def get_config(self) -> dict:
         return {**super().get_config(), "size": self.size, "scale_factor": self.scale_factor,
