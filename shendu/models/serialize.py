@@ -212,6 +212,11 @@ def _check_weights(i: int, key: str, name: str, cfg: dict, shapes: dict, built: 
         if len(k) != len(want) or any(w is not None and w != g for w, g in zip(want, k)):
             raise ValueError(f"layer {i} ({name}): config asks for a kernel like {want}, the "
                              f"file holds {k}")
+        if name == "DepthwiseConv2D":  # the kernel's last axis is channels x multiplier
+            dm = cfg.get("depth_multiplier", 1)
+            if not isinstance(dm, int) or dm <= 0 or k[-1] % dm:
+                raise ValueError(f"layer {i} (DepthwiseConv2D): depth_multiplier={dm!r} does "
+                                 f"not fit the kernel of shape {k} in the file")
         if name == "Dense":
             if declared is not None and declared[-1] != k[0]:
                 raise ValueError(f"layer {i} (Dense): input_shape {declared} does not match "
@@ -221,6 +226,21 @@ def _check_weights(i: int, key: str, name: str, cfg: dict, shapes: dict, built: 
     if name != "Reshape" and any(v > _SMALL for v in _ints(list(cfg.values()))):
         raise ValueError(f"layer {i} ({name}): a size in its config exceeds {_SMALL}")
     return None
+
+
+def _check_activation_sizes(layers: dict, input_shape) -> None:
+    """Walk the layers' output shapes for one sample before any build pass runs it, so that
+    a config that would blow up an activation (a huge upsampling, say) is refused first."""
+    shape = (1,) + tuple(input_shape)
+    for key, layer in layers.items():
+        fn = getattr(layer, "compute_output_shape", None)
+        if fn is None:
+            return  # a PyTorch-style layer: its weights were checked against the file
+        shape = tuple(fn(shape))
+        if any(d is not None and d < 0 for d in shape) or math.prod(
+                d for d in shape if d is not None) > _MAX_INPUT_ELEMENTS:
+            raise ValueError(f"layer {key} ({type(layer).__name__}) would produce an output of "
+                             f"shape {shape} for one sample; refusing to build it")
 
 
 def _check_compile(comp) -> None:
@@ -277,6 +297,10 @@ def model_from_config(config: dict, compile: bool = True, weight_shapes=None) ->
         except (TypeError, ValueError) as e:
             raise ValueError(f"layer {i} ({cls_name}): bad config: {e}") from None
         layers[key] = layer
+    first = next(iter(layers.values()), None)
+    walk_from = shape if shape is not None else getattr(first, "input_shape_declared", None)
+    if walk_from is not None:  # Sequential builds itself when the input shape is known
+        _check_activation_sizes(layers, walk_from)
     model = Sequential(layers, name=name)
     if shape is not None:  # build deferred layers so the weights have somewhere to go
         model._build_if_possible(np.zeros((1,) + tuple(shape), dtype=np.float32))
