@@ -8,88 +8,23 @@ Then the behaviour particular to Linear/Dense, Dropout, Flatten and Input.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable
-from dataclasses import dataclass, field
-
 import numpy as np
 import pytest
+from layer_harness import Case, layer_input, run_layer_test
 
 import shendu as sd
 import shendu.nn as nn
 from shendu.nn import activations
-from shendu.nn.layers import Layer
-from shendu.testing import gradcheck
 
 torch = pytest.importorskip("torch")
 TF = torch.nn.functional
 
 
-@dataclass
-class Case:
-    id: str
-    make: Callable[[], nn.Module]
-    input_shape: tuple
-    output_shape: tuple
-    torch_ref: Callable | None = None  # torch function of the float64 input (no parameters)
-    kw: dict = field(default_factory=dict)
-
-
-def _input(shape, seed=0) -> np.ndarray:
-    """Values away from the kinks of relu-like functions (|x| in [0.1, 2.5])."""
-    rng = np.random.default_rng(seed)
-    return rng.uniform(0.1, 2.5, shape) * rng.choice([-1.0, 1.0], shape)
-
-
-def _reseed(layer):
-    """Dropout draws a new mask per call; the gradient check needs the same mask each time."""
-    if isinstance(layer, nn.Dropout) and layer.generator is not None:
-        layer.generator.manual_seed(0)
-
-
-def run_layer_test(case: Case) -> None:
-    layer = case.make()
-    x = _input(case.input_shape)
-    _reseed(layer)
-    y = layer(sd.tensor(x.astype(np.float32)))
-    assert tuple(y.shape) == case.output_shape, case.id
-    assert y.dtype == np.float32
-
-    if isinstance(layer, Layer):
-        assert tuple(layer.compute_output_shape(case.input_shape)) == case.output_shape
-        unknown_batch = (None,) + tuple(case.input_shape[1:])
-        assert tuple(layer.compute_output_shape(unknown_batch)) == (None,) + case.output_shape[1:]
-
-    layer.double()
-    params = list(layer.parameters())
-    assert all(p.dtype == np.float64 for p in params)
-    x64 = sd.tensor(x, dtype="float64", requires_grad=True)
-
-    def fn(inp, *_params):
-        _reseed(layer)
-        return layer(inp)
-
-    assert gradcheck(fn, [x64, *params]), case.id
-    assert all(p.grad is not None for p in params)
-
-    if case.torch_ref is not None:
-        _reseed(layer)
-        expected = case.torch_ref(torch.tensor(x)).numpy()
-        np.testing.assert_allclose(layer(sd.tensor(x, dtype="float64")).numpy(), expected,
-                                   rtol=1e-10, atol=1e-12)
-
-    cfg = layer.get_config()
-    assert json.loads(json.dumps(cfg)) == cfg  # plain JSON
-    clone = type(layer)(**cfg)
-    assert clone.get_config() == cfg
-    assert type(clone) is type(layer)
-    clone(sd.tensor(x.astype(np.float32)))  # builds deferred layers
-    clone.double()
-    clone.load_state_dict(layer.state_dict())
-    layer.eval()
-    clone.eval()
-    np.testing.assert_array_equal(clone(sd.tensor(x, dtype="float64")).numpy(),
-                                  layer(sd.tensor(x, dtype="float64")).numpy())
+def _case(id, make, input_shape, output_shape, torch_ref=None, **kw) -> Case:
+    """A harness case whose reference is a torch function of the input alone."""
+    ref = None if torch_ref is None else (
+        lambda layer, x: torch_ref(torch.tensor(x)).numpy())
+    return Case(id, make, input_shape, output_shape, ref, kw)
 
 
 def _t_act(name: str):
@@ -106,48 +41,48 @@ def _t_act(name: str):
 
 
 CASES = [
-    Case("Identity", lambda: nn.Identity(), (3, 4), (3, 4), lambda z: z),
-    Case("Identity_ignores_args", lambda: nn.Identity(54, unused=0.1), (3, 4), (3, 4)),
-    Case("Flatten", lambda: nn.Flatten(), (2, 3, 4, 2), (2, 24), lambda z: z.flatten(1)),
-    Case("Flatten_start2", lambda: nn.Flatten(start_dim=2), (2, 3, 4, 2), (2, 3, 8)),
-    Case("Flatten_2d", lambda: nn.Flatten(), (3, 5), (3, 5)),
-    Case("Dropout_train", lambda: nn.Dropout(0.4, seed=1), (6, 5), (6, 5)),
-    Case("Dropout_rate0", lambda: nn.Dropout(rate=0.0), (6, 5), (6, 5), lambda z: z),
-    Case("Dropout_eval", lambda: nn.Dropout(0.5).eval(), (6, 5), (6, 5), lambda z: z),
-    Case("Activation_tanh", lambda: nn.Activation("tanh"), (3, 4), (3, 4), torch.tanh),
-    Case("Activation_softmax", lambda: nn.Activation("softmax"), (3, 4), (3, 4),
+    _case("Identity", lambda: nn.Identity(), (3, 4), (3, 4), lambda z: z),
+    _case("Identity_ignores_args", lambda: nn.Identity(54, unused=0.1), (3, 4), (3, 4)),
+    _case("Flatten", lambda: nn.Flatten(), (2, 3, 4, 2), (2, 24), lambda z: z.flatten(1)),
+    _case("Flatten_start2", lambda: nn.Flatten(start_dim=2), (2, 3, 4, 2), (2, 3, 8)),
+    _case("Flatten_2d", lambda: nn.Flatten(), (3, 5), (3, 5)),
+    _case("Dropout_train", lambda: nn.Dropout(0.4, seed=1), (6, 5), (6, 5)),
+    _case("Dropout_rate0", lambda: nn.Dropout(rate=0.0), (6, 5), (6, 5), lambda z: z),
+    _case("Dropout_eval", lambda: nn.Dropout(0.5).eval(), (6, 5), (6, 5), lambda z: z),
+    _case("Activation_tanh", lambda: nn.Activation("tanh"), (3, 4), (3, 4), torch.tanh),
+    _case("Activation_softmax", lambda: nn.Activation("softmax"), (3, 4), (3, 4),
          lambda z: TF.softmax(z, -1)),
-    Case("InputLayer", lambda: nn.InputLayer(shape=(4,)), (3, 4), (3, 4), lambda z: z),
-    Case("Input", lambda: nn.Input(shape=(2, None)), (3, 2, 5), (3, 2, 5)),
-    Case("ReLU", lambda: nn.ReLU(), (3, 4), (3, 4), TF.relu),
-    Case("LeakyReLU_default", lambda: nn.LeakyReLU(), (3, 4), (3, 4), TF.leaky_relu),
-    Case("LeakyReLU_alpha", lambda: nn.LeakyReLU(alpha=0.2), (3, 4), (3, 4),
+    _case("InputLayer", lambda: nn.InputLayer(shape=(4,)), (3, 4), (3, 4), lambda z: z),
+    _case("Input", lambda: nn.Input(shape=(2, None)), (3, 2, 5), (3, 2, 5)),
+    _case("ReLU", lambda: nn.ReLU(), (3, 4), (3, 4), TF.relu),
+    _case("LeakyReLU_default", lambda: nn.LeakyReLU(), (3, 4), (3, 4), TF.leaky_relu),
+    _case("LeakyReLU_alpha", lambda: nn.LeakyReLU(alpha=0.2), (3, 4), (3, 4),
          lambda z: TF.leaky_relu(z, 0.2)),
-    Case("LeakyReLU_negative_slope", lambda: nn.LeakyReLU(negative_slope=0.1), (3, 4), (3, 4),
+    _case("LeakyReLU_negative_slope", lambda: nn.LeakyReLU(negative_slope=0.1), (3, 4), (3, 4),
          lambda z: TF.leaky_relu(z, 0.1)),
-    Case("ELU", lambda: nn.ELU(alpha=0.7), (3, 4), (3, 4), lambda z: TF.elu(z, 0.7)),
-    Case("GELU", lambda: nn.GELU(), (3, 4), (3, 4), TF.gelu),
-    Case("GELU_tanh", lambda: nn.GELU(approximate="tanh"), (3, 4), (3, 4),
+    _case("ELU", lambda: nn.ELU(alpha=0.7), (3, 4), (3, 4), lambda z: TF.elu(z, 0.7)),
+    _case("GELU", lambda: nn.GELU(), (3, 4), (3, 4), TF.gelu),
+    _case("GELU_tanh", lambda: nn.GELU(approximate="tanh"), (3, 4), (3, 4),
          lambda z: TF.gelu(z, approximate="tanh")),
-    Case("Sigmoid", lambda: nn.Sigmoid(), (3, 4), (3, 4), torch.sigmoid),
-    Case("Tanh", lambda: nn.Tanh(), (3, 4), (3, 4), torch.tanh),
-    Case("Softmax_dim", lambda: nn.Softmax(dim=1), (3, 4, 2), (3, 4, 2),
+    _case("Sigmoid", lambda: nn.Sigmoid(), (3, 4), (3, 4), torch.sigmoid),
+    _case("Tanh", lambda: nn.Tanh(), (3, 4), (3, 4), torch.tanh),
+    _case("Softmax_dim", lambda: nn.Softmax(dim=1), (3, 4, 2), (3, 4, 2),
          lambda z: TF.softmax(z, 1)),
-    Case("Softmax_axis", lambda: nn.Softmax(axis=0), (3, 4), (3, 4), lambda z: TF.softmax(z, 0)),
-    Case("Softmax_default", lambda: nn.Softmax(), (3, 4), (3, 4), lambda z: TF.softmax(z, -1)),
-    Case("LogSoftmax", lambda: nn.LogSoftmax(dim=-1), (3, 4), (3, 4),
+    _case("Softmax_axis", lambda: nn.Softmax(axis=0), (3, 4), (3, 4), lambda z: TF.softmax(z, 0)),
+    _case("Softmax_default", lambda: nn.Softmax(), (3, 4), (3, 4), lambda z: TF.softmax(z, -1)),
+    _case("LogSoftmax", lambda: nn.LogSoftmax(dim=-1), (3, 4), (3, 4),
          lambda z: TF.log_softmax(z, -1)),
-    Case("Softplus", lambda: nn.Softplus(beta=2.0), (3, 4), (3, 4),
+    _case("Softplus", lambda: nn.Softplus(beta=2.0), (3, 4), (3, 4),
          lambda z: TF.softplus(z, beta=2.0)),
-    Case("SiLU", lambda: nn.SiLU(), (3, 4), (3, 4), TF.silu),
-    Case("ReLU6", lambda: nn.ReLU6(), (3, 4), (3, 4), TF.relu6),
-    Case("Linear", lambda: nn.Linear(4, 3), (5, 4), (5, 3)),
-    Case("Linear_no_bias", lambda: nn.Linear(4, 3, bias=False), (5, 4), (5, 3)),
-    Case("Linear_3d", lambda: nn.Linear(4, 2), (2, 3, 4), (2, 3, 2)),
-    Case("Dense_no_bias", lambda: nn.Dense(3, use_bias=False), (5, 4), (5, 3)),
-    Case("Dense_input_shape", lambda: nn.Dense(3, input_shape=(4,)), (5, 4), (5, 3)),
-    Case("Dense_3d", lambda: nn.Dense(2, activation="relu"), (2, 3, 4), (2, 3, 2)),
-] + [Case(f"Dense_{a}", lambda a=a: nn.Dense(3, activation=a), (5, 4), (5, 3))
+    _case("SiLU", lambda: nn.SiLU(), (3, 4), (3, 4), TF.silu),
+    _case("ReLU6", lambda: nn.ReLU6(), (3, 4), (3, 4), TF.relu6),
+    _case("Linear", lambda: nn.Linear(4, 3), (5, 4), (5, 3)),
+    _case("Linear_no_bias", lambda: nn.Linear(4, 3, bias=False), (5, 4), (5, 3)),
+    _case("Linear_3d", lambda: nn.Linear(4, 2), (2, 3, 4), (2, 3, 2)),
+    _case("Dense_no_bias", lambda: nn.Dense(3, use_bias=False), (5, 4), (5, 3)),
+    _case("Dense_input_shape", lambda: nn.Dense(3, input_shape=(4,)), (5, 4), (5, 3)),
+    _case("Dense_3d", lambda: nn.Dense(2, activation="relu"), (2, 3, 4), (2, 3, 2)),
+] + [_case(f"Dense_{a}", lambda a=a: nn.Dense(3, activation=a), (5, 4), (5, 3))
      for a in sorted(activations.ACTIVATIONS)]
 
 
@@ -163,7 +98,7 @@ def test_linear_matches_torch_with_copied_weights():
     with torch.no_grad():
         ref.weight.copy_(torch.tensor(lin.weight.numpy()))
         ref.bias.copy_(torch.tensor(lin.bias.numpy()))
-    x = _input((4, 2, 5))
+    x = layer_input((4, 2, 5))
     xs = sd.tensor(x, dtype="float64", requires_grad=True)
     xt = torch.tensor(x, requires_grad=True)
     y, yt = lin(xs), ref(xt)
@@ -182,7 +117,7 @@ def test_linear_matches_torch_with_copied_weights():
 def test_dense_matches_torch_linear_with_copied_weights(act):
     dense = nn.Dense(3, activation=act, input_shape=(4,)).double()
     assert dense.kernel.shape == (4, 3)  # Keras layout (in, out)
-    x = _input((6, 4))
+    x = layer_input((6, 4))
     kernel = torch.tensor(dense.kernel.numpy())
     bias = torch.tensor(dense.bias.numpy())
     expected = _t_act(act)(TF.linear(torch.tensor(x), kernel.T, bias)).numpy()
@@ -317,7 +252,7 @@ def test_dropout_fraction_and_scale(p):
 
 def test_dropout_train_vs_eval_and_gradient_uses_the_mask():
     drop = nn.Dropout(0.5)
-    x = sd.tensor(_input((50, 40)), dtype="float64", requires_grad=True)
+    x = sd.tensor(layer_input((50, 40)), dtype="float64", requires_grad=True)
     y = drop(x)
     assert y.dtype == np.float64
     mask = y.numpy() != 0
@@ -331,7 +266,7 @@ def test_dropout_train_vs_eval_and_gradient_uses_the_mask():
 
 
 def test_dropout_rate_0_and_1_and_bad_rates():
-    x = sd.tensor(_input((10, 10)), requires_grad=True)
+    x = sd.tensor(layer_input((10, 10)), requires_grad=True)
     assert nn.Dropout(0.0)(x) is x
     y = nn.Dropout(rate=1.0)(x)
     assert not y.numpy().any()
