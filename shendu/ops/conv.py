@@ -98,7 +98,8 @@ def col2im(gtaps, padded_shape, k_hw, stride, dilation, out_hw, dtype):
 def _taps_gemm(g2, k, n, out_hw):
     """(M, F) @ each kernel offset's (F, C) block: tap-major (kh*kw, N, Ho, Wo, C) result."""
     kh, kw, c, f = k.shape
-    kp = k.reshape(kh * kw, c, f).transpose(0, 2, 1)  # (kh*kw, F, C)
+    # (kh*kw, F, C), made contiguous: a strided batch operand costs BLAS half again as much
+    kp = array_module(g2).ascontiguousarray(k.reshape(kh * kw, c, f).transpose(0, 2, 1))
     return (g2 @ kp).reshape(kh * kw, n, out_hw[0], out_hw[1], c)
 
 
