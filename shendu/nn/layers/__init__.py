@@ -13,7 +13,9 @@ from .pooling import *  # noqa: F403
 from .pooling import __all__ as _pool
 from .preprocessing import *  # noqa: F403
 from .preprocessing import __all__ as _prep
+from .recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 from .reshaping import *  # noqa: F403
 from .reshaping import __all__ as _reshape
 
-__all__ = ["Layer", *_core, *_act, *_conv, *_pool, *_norm, *_reshape, *_prep]
+__all__ = ["Layer", *_core, *_act, *_conv, *_pool, *_norm, *_reshape, *_prep, "RNN",
+           "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell"]

@@ -1,14 +1,15 @@
-"""``shendu.nn.utils``: gradient clipping and parameter/vector conversion."""
+"""``shendu.nn.utils``: gradient clipping, parameter/vector conversion, ``rnn`` helpers."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from ..optim.clip import clip_grad_norm_, clip_grad_value_
-from ..tensor import Tensor
+from ...optim.clip import clip_grad_norm_, clip_grad_value_
+from ...tensor import Tensor
+from . import rnn
 
 __all__ = ["clip_grad_norm_", "clip_grad_value_", "parameters_to_vector",
-           "vector_to_parameters"]
+           "vector_to_parameters", "rnn"]
 
 
 def parameters_to_vector(parameters) -> Tensor:
