@@ -7,6 +7,7 @@ from ..nn.layers import (
     AveragePooling1D,
     AveragePooling2D,
     BatchNormalization,
+    Bidirectional,
     Conv1D,
     Conv2D,
     Conv2DTranspose,
@@ -41,8 +42,13 @@ from ..nn.layers import (
     UpSampling2D,
     ZeroPadding2D,
 )
+from ..nn.layers import KerasEmbedding as Embedding
+from ..nn.layers import KerasGRU as GRU
+from ..nn.layers import KerasLSTM as LSTM
+from ..nn.layers import KerasSimpleRNN as SimpleRNN
 
-__all__ = ["Dense", "Dropout", "Flatten", "Activation", "Input", "InputLayer", "Lambda",
+__all__ = ["Embedding", "SimpleRNN", "LSTM", "GRU", "Bidirectional",
+           "Dense", "Dropout", "Flatten", "Activation", "Input", "InputLayer", "Lambda",
            "Layer", "ReLU", "LeakyReLU", "ELU", "GELU", "Softmax", "Identity", "Conv1D",
            "Conv2D", "Conv2DTranspose", "DepthwiseConv2D", "MaxPooling1D", "MaxPooling2D",
            "AveragePooling1D", "AveragePooling2D", "GlobalAveragePooling1D",

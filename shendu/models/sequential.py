@@ -65,8 +65,16 @@ class Sequential(Model, _NNSequential):
         return self._modules.pop(key)
 
     def forward(self, x):
+        mask = None  # Keras's masks: made by Embedding(mask_zero=True), used by RNN layers
         for m in self._modules.values():
-            x = m(x)
+            if mask is not None and getattr(m, "consumes_mask", False):
+                y = m(x, mask=mask)
+            else:
+                y = m(x)
+            compute_mask = getattr(m, "compute_mask", None)
+            if compute_mask is not None:
+                mask = compute_mask(x, mask)
+            x = y
         return x
 
     def get_config(self) -> dict:

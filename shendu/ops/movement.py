@@ -178,3 +178,27 @@ class Flip(Function):
 
     def backward(self, gy):
         return array_module(gy).flip(gy, axis=self.axes)
+
+
+class Embedding(Function):
+    """Rows of ``weight`` at integer ``indices``; the backward sums the gradients of repeated
+    indices with one sort and a segmented sum (faster than ``add.at``), and leaves the row
+    ``padding_idx`` without gradient (PyTorch's rule)."""
+
+    def forward(self, weight, indices, padding_idx=None):
+        self.shape, self.indices, self.padding_idx = weight.shape, indices, padding_idx
+        return weight[indices]
+
+    def backward(self, gy):
+        xp = array_module(gy)
+        idx = self.indices.reshape(-1)
+        rows = gy.reshape(-1, self.shape[1])
+        g = xp.zeros(self.shape, dtype=gy.dtype)
+        if idx.size:
+            order = xp.argsort(idx, kind="stable")
+            s = idx[order]
+            starts = xp.flatnonzero(xp.concatenate([xp.ones(1, bool), s[1:] != s[:-1]]))
+            g[s[starts]] = xp.add.reduceat(rows[order], starts, axis=0)
+        if self.padding_idx is not None:
+            g[self.padding_idx] = 0
+        return g

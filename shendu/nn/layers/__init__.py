@@ -7,6 +7,8 @@ from .conv import *  # noqa: F403
 from .conv import __all__ as _conv
 from .core import *  # noqa: F403
 from .core import __all__ as _core
+from .embedding import Embedding, KerasEmbedding
+from .keras_recurrent import Bidirectional, KerasGRU, KerasLSTM, KerasSimpleRNN
 from .normalization import *  # noqa: F403
 from .normalization import __all__ as _norm
 from .pooling import *  # noqa: F403
@@ -18,4 +20,5 @@ from .reshaping import *  # noqa: F403
 from .reshaping import __all__ as _reshape
 
 __all__ = ["Layer", *_core, *_act, *_conv, *_pool, *_norm, *_reshape, *_prep, "RNN",
-           "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell"]
+           "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell", "Embedding", "KerasEmbedding",
+           "KerasSimpleRNN", "KerasLSTM", "KerasGRU", "Bidirectional"]
