@@ -23,6 +23,7 @@ import numpy as np
 
 import shendu as sd
 from shendu.ops import fused
+from shendu.ops import movement as M
 
 __all__ = ["Arg", "OpSpec", "SPECS", "GENERATORS", "make_inputs", "th"]
 
@@ -225,6 +226,7 @@ MASK_34 = np.array([[True, False, True, True], [False, False, True, False],
                     [True, True, False, False]])
 ROWS_REPEATED = np.array([2, 0, 2, 1, 2])  # scatter-add must sum the three rows 2
 COLS_REPEATED = np.array([1, 1, 3, 0, 1])
+EMBED_IDX = np.array([[0, 1, 1], [4, 0, 2]])  # repeats: gradients add up
 GATHER_DIM1 = np.array([[0, 0, 3], [2, 1, 2], [3, 3, 3]])  # (3, 3) from a (3, 4) input
 GATHER_DIM0 = np.array([[2, 0, 1, 1], [0, 0, 2, 1]])  # (2, 4) from a (3, 4) input
 CLASS_W = np.array([0.5, 1.0, 2.0, 1.5, 0.8])  # cross-entropy class weights
@@ -507,6 +509,11 @@ _movement_specs = [
       oracle=lambda x: th.flip(x, (0, 2))),
     S("flip-int", lambda x: x.flip(1), lambda x: np.flip(x, 1), (2, 3),
       oracle=lambda x: x.flip(1)),
+    S("embedding", lambda w: M.Embedding.apply(w, EMBED_IDX), lambda w: w[EMBED_IDX], (5, 3),
+      oracle=lambda w: th.nn.functional.embedding(th.as_tensor(EMBED_IDX), w)),
+    S("embedding-padding", lambda w: M.Embedding.apply(w, EMBED_IDX, padding_idx=1),
+      lambda w: w[EMBED_IDX], (5, 3),
+      grad=False),  # padding_idx withholds a gradient on purpose: see test_embedding_padding
     S("gather-dim1", lambda x: sd.gather(x, 1, sd.tensor(GATHER_DIM1)),
       lambda x: _np_gather(x, GATHER_DIM1, 1), (3, 4),
       oracle=lambda x: th.gather(x, 1, th.as_tensor(GATHER_DIM1))),

@@ -96,3 +96,18 @@ def test_errors_and_pad_sequence():
     seqs = [sd.ones(3, 2), sd.ones(1, 2)]
     padded = pad_sequence(seqs, batch_first=True)
     assert padded.shape == (2, 3, 2) and padded.numpy()[1, 1:].sum() == 0
+
+
+def test_embedding_padding_row_gets_no_gradient_like_torch():
+    torch.set_num_threads(1)
+    idx = np.array([[0, 1, 1], [4, 0, 2]])
+    te = torch.nn.Embedding(5, 3, padding_idx=1).double()
+    se = nn.Embedding(5, 3, padding_idx=1).double()
+    se.load_state_dict({"weight": te.weight.detach().numpy()})
+    g = np.random.default_rng(5).standard_normal((2, 3, 3))
+    (te(torch.as_tensor(idx)) * torch.tensor(g)).sum().backward()
+    (se(sd.tensor(idx)) * sd.tensor(g)).sum().backward()
+    np.testing.assert_allclose(se.weight.grad.numpy(), te.weight.grad.numpy(), atol=1e-12)
+    assert np.all(se.weight.grad.numpy()[1] == 0)
+    with pytest.raises(IndexError, match="out of range for 5 embeddings"):
+        se(sd.tensor(np.array([5])))
