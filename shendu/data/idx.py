@@ -12,11 +12,12 @@ import gzip
 import math
 import os
 import struct
-import tempfile
 import zlib
 from pathlib import Path
 
 import numpy as np
+
+from ..io import atomic_write
 
 __all__ = ["IDXError", "read_idx", "write_idx"]
 
@@ -169,27 +170,8 @@ def write_idx(path: str | os.PathLike, array, compress: bool | None = None) -> N
     body += np.ascontiguousarray(arr, dtype=_DTYPES[code]).tobytes()
     if path.name.endswith(".gz") if compress is None else compress:
         body = gzip.compress(body, mtime=0)
-    _atomic_write(path, body)
+    def write(tmp):
+        with open(tmp, "wb") as f:
+            f.write(body)
 
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    """Temp file in the same folder, fsync, ``os.replace``, fsync the folder."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    try:
-        dir_fd = os.open(path.parent, os.O_RDONLY)
-    except OSError:  # some platforms cannot open folders
-        return
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
+    atomic_write(path, write)
