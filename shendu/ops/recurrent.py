@@ -18,6 +18,26 @@ def _sigmoid(xp, a):
     return 0.5 * (xp.tanh(0.5 * a) + 1.0)  # stable for any |a|
 
 
+def _project(x, w_ih, b):
+    """The input projection of every step at once: (T, N, I) @ W_ih^T + b -> (T, N, G)."""
+    t, n, _ = x.shape
+    xw = (x.reshape(t * n, -1) @ w_ih.T).reshape(t, n, w_ih.shape[0])
+    if b is not None:
+        xw += b
+    return xw
+
+
+def _grads(x, w_ih, h_prev, d, need):
+    """Gradients that do not depend on the time loop, as single GEMMs over all steps:
+    input, W_ih, W_hh and the bias, from the pre-activation gradients ``d`` (T, N, G)."""
+    t, n, _ = x.shape
+    d2 = d.reshape(t * n, -1)
+    gx = (d2 @ w_ih).reshape(x.shape) if need[0] else None
+    gw_ih = d2.T @ x.reshape(t * n, -1) if need[1] else None
+    gw_hh = d2.T @ h_prev.reshape(t * n, -1) if need[2] else None
+    return gx, gw_ih, gw_hh
+
+
 def _steps(t: int, reverse: bool):
     return range(t - 1, -1, -1) if reverse else range(t)
 
@@ -29,9 +49,7 @@ class LSTM(Function):
         xp = array_module(x)
         t, n, _ = x.shape
         hs = w_hh.shape[1]
-        xw = (x.reshape(t * n, -1) @ w_ih.T).reshape(t, n, 4 * hs)
-        if b is not None:
-            xw += b
+        xw = _project(x, w_ih, b)
         ys = xp.empty((t, n, hs), dtype=x.dtype)
         acts = xp.empty((t, n, 4 * hs), dtype=x.dtype)  # i, f, g, o after their activations
         cs = xp.empty((t, n, hs), dtype=x.dtype)  # c_t
@@ -82,12 +100,9 @@ class LSTM(Function):
             d[:, 3 * hs:] = dh_new * tc * o * (1 - o)
             dh = d @ w_hh + dh_keep
             dc = dc_new * f + dc_keep
-        d2 = dgates.reshape(t * n, 4 * hs)
         need = self.needs_input_grad + (False,) * 6
-        gx = (d2 @ w_ih).reshape(x.shape) if need[0] else None
-        gw_ih = d2.T @ x.reshape(t * n, -1) if need[1] else None
-        gw_hh = d2.T @ h_prev.reshape(t * n, hs) if need[2] else None
-        gb = d2.sum(axis=0) if need[3] else None
+        gx, gw_ih, gw_hh = _grads(x, w_ih, h_prev, dgates, need)
+        gb = dgates.sum(axis=(0, 1)) if need[3] else None
         return gx, gw_ih, gw_hh, gb, dh, dc
 
 
@@ -98,9 +113,7 @@ class GRU(Function):
         xp = array_module(x)
         t, n, _ = x.shape
         hs = w_hh.shape[1]
-        xw = (x.reshape(t * n, -1) @ w_ih.T).reshape(t, n, 3 * hs)
-        if b_ih is not None:
-            xw += b_ih
+        xw = _project(x, w_ih, b_ih)
         ys = xp.empty((t, n, hs), dtype=x.dtype)
         acts = xp.empty((t, n, 3 * hs), dtype=x.dtype)  # r, z, n
         ghn = xp.empty((t, n, hs), dtype=x.dtype)  # W_hn h + b_hn (r multiplies it)
@@ -147,14 +160,11 @@ class GRU(Function):
             dgi[s, :, :hs], dgi[s, :, hs:2 * hs], dgi[s, :, 2 * hs:] = dr, dz, dn
             dgh[s, :, :hs], dgh[s, :, hs:2 * hs], dgh[s, :, 2 * hs:] = dr, dz, dn * r
             dh = dh_new * z + dgh[s] @ w_hh + dh_keep
-        di = dgi.reshape(t * n, 3 * hs)
-        dhh = dgh.reshape(t * n, 3 * hs)
         need = self.needs_input_grad + (False,) * 6
-        gx = (di @ w_ih).reshape(x.shape) if need[0] else None
-        gw_ih = di.T @ x.reshape(t * n, -1) if need[1] else None
-        gw_hh = dhh.T @ h_prev.reshape(t * n, hs) if need[2] else None
-        gb_ih = di.sum(axis=0) if need[3] else None
-        gb_hh = dhh.sum(axis=0) if need[4] and has_bhh else None
+        gx, gw_ih, _ = _grads(x, w_ih, h_prev, dgi, need[:2] + (False,))
+        gw_hh = dgh.reshape(t * n, -1).T @ h_prev.reshape(t * n, hs) if need[2] else None
+        gb_ih = dgi.sum(axis=(0, 1)) if need[3] else None
+        gb_hh = dgh.sum(axis=(0, 1)) if need[4] and has_bhh else None
         return gx, gw_ih, gw_hh, gb_ih, gb_hh, dh
 
 
@@ -165,9 +175,7 @@ class RNN(Function):
         xp = array_module(x)
         t, n, _ = x.shape
         hs = w_hh.shape[1]
-        xw = (x.reshape(t * n, -1) @ w_ih.T).reshape(t, n, hs)
-        if b is not None:
-            xw += b
+        xw = _project(x, w_ih, b)
         ys = xp.empty((t, n, hs), dtype=x.dtype)
         h_prev = xp.empty((t, n, hs), dtype=x.dtype)
         h = h0
@@ -199,10 +207,7 @@ class RNN(Function):
             y = ys[s]
             dpre[s] = dh_new * (1 - y * y) if nonlin == "tanh" else dh_new * (y > 0)
             dh = dpre[s] @ w_hh + dh_keep
-        d2 = dpre.reshape(t * n, hs)
         need = self.needs_input_grad + (False,) * 5
-        gx = (d2 @ w_ih).reshape(x.shape) if need[0] else None
-        gw_ih = d2.T @ x.reshape(t * n, -1) if need[1] else None
-        gw_hh = d2.T @ h_prev.reshape(t * n, hs) if need[2] else None
-        gb = d2.sum(axis=0) if need[3] else None
+        gx, gw_ih, gw_hh = _grads(x, w_ih, h_prev, dpre, need)
+        gb = dpre.sum(axis=(0, 1)) if need[3] else None
         return gx, gw_ih, gw_hh, gb, dh
