@@ -29,19 +29,17 @@ def _data(n: int):
     return x, y
 
 
-def run_shendu_torch_style(x, y, epochs: int, batch: int) -> float:
-    import shendu
-    import shendu.nn as nn
-    import shendu.nn.functional as F
-
-    shendu.manual_seed(0)
+def _torch_style_loop(lib, x, y, epochs: int, batch: int) -> float:
+    """The same training loop for shendu and PyTorch: ``lib`` is either module."""
+    nn, F = lib.nn, lib.nn.functional
+    lib.manual_seed(0)
     model = nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 128), nn.ReLU(),
                           nn.Linear(128, 10))
-    opt = shendu.optim.Adam(model.parameters(), lr=1e-3)
-    xt, yt = shendu.tensor(x), shendu.tensor(y)
+    opt = lib.optim.Adam(model.parameters(), lr=1e-3)
+    xt, yt = lib.from_numpy(x), lib.from_numpy(y)
     start = time.perf_counter()
     for _ in range(epochs):
-        perm = np.random.default_rng(1).permutation(len(x))
+        perm = lib.from_numpy(np.random.default_rng(1).permutation(len(x)))
         for i in range(0, len(x), batch):
             idx = perm[i:i + batch]
             loss = F.cross_entropy(model(xt[idx]), yt[idx])
@@ -49,6 +47,13 @@ def run_shendu_torch_style(x, y, epochs: int, batch: int) -> float:
             loss.backward()
             opt.step()
     return time.perf_counter() - start
+
+
+def run_shendu_torch_style(x, y, epochs: int, batch: int) -> float:
+    import shendu
+    import shendu.nn.functional  # noqa: F401  (lib.nn.functional below)
+
+    return _torch_style_loop(shendu, x, y, epochs, batch)
 
 
 def run_shendu_keras(x, y, epochs: int, batch: int) -> float:
@@ -67,24 +72,9 @@ def run_shendu_keras(x, y, epochs: int, batch: int) -> float:
 
 def run_torch(x, y, epochs: int, batch: int) -> float:
     import torch
-    import torch.nn as nn
-    import torch.nn.functional as F
+    import torch.nn.functional  # noqa: F401
 
-    torch.manual_seed(0)
-    model = nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 128), nn.ReLU(),
-                          nn.Linear(128, 10))
-    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
-    xt, yt = torch.from_numpy(x), torch.from_numpy(y)
-    start = time.perf_counter()
-    for _ in range(epochs):
-        perm = torch.from_numpy(np.random.default_rng(1).permutation(len(x)))
-        for i in range(0, len(x), batch):
-            idx = perm[i:i + batch]
-            loss = F.cross_entropy(model(xt[idx]), yt[idx])
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-    return time.perf_counter() - start
+    return _torch_style_loop(torch, x, y, epochs, batch)
 
 
 RUNNERS = {"shendu": run_shendu_torch_style, "shendu-keras": run_shendu_keras,
