@@ -7,6 +7,7 @@ import itertools
 import re
 
 from ...backend import get_default_dtype
+from .. import activations
 from .. import init as _init
 from ..module import Module
 from ..parameter import Parameter
@@ -71,6 +72,21 @@ class Layer(Module):
         layer is not trainable; ``build`` assigns it to an attribute."""
         p = Parameter(_init.get(initializer)(tuple(shape), dtype or get_default_dtype()))
         return p.requires_grad_(self.trainable)
+
+    def _kernel_options(self, activation, use_bias, kernel_initializer, bias_initializer,
+                        kernel_regularizer, bias_regularizer, activity_regularizer,
+                        kernel_constraint, bias_constraint) -> None:
+        """The arguments every Keras kernel layer (Dense, Conv*) shares; no weights yet."""
+        self.activation_name = activations.serialize(activation)
+        self.activation = activations.get(activation)
+        self.use_bias = use_bias
+        self.kernel_initializer = _init.get(kernel_initializer)
+        self.bias_initializer = _init.get(bias_initializer)
+        self.kernel_regularizer, self.bias_regularizer = kernel_regularizer, bias_regularizer
+        self.activity_regularizer = activity_regularizer
+        self.kernel_constraint, self.bias_constraint = kernel_constraint, bias_constraint
+        self.kernel = None
+        self.bias = None
 
     def build(self, input_shape) -> None:
         self.built = True

@@ -8,7 +8,6 @@ import math
 import numpy as np
 
 from ...backend import get_default_dtype
-from .. import activations
 from .. import functional_conv as FC
 from .. import init as _init
 from ..module import Module
@@ -180,16 +179,9 @@ class _KerasConv(Layer):
         self.data_format = data_format or "channels_last"
         self.layout = FC.layout_of(self.data_format)
         self.groups = int(groups)
-        self.activation_name = activations.serialize(activation)
-        self.activation = activations.get(activation)
-        self.use_bias = use_bias
-        self.kernel_initializer = _init.get(kernel_initializer)
-        self.bias_initializer = _init.get(bias_initializer)
-        self.kernel_regularizer, self.bias_regularizer = kernel_regularizer, bias_regularizer
-        self.activity_regularizer = activity_regularizer
-        self.kernel_constraint, self.bias_constraint = kernel_constraint, bias_constraint
-        self.kernel = None
-        self.bias = None
+        self._kernel_options(activation, use_bias, kernel_initializer, bias_initializer,
+                             kernel_regularizer, bias_regularizer, activity_regularizer,
+                             kernel_constraint, bias_constraint)
         if self.input_shape_declared is not None:
             self.build((None,) + self.input_shape_declared)
 

@@ -115,17 +115,9 @@ class Dense(Layer):
             raise ValueError(f"Dense '{self.name}': units must be a positive integer, got "
                              f"{units!r}")
         self.units = int(units)
-        self.activation_name = activations.serialize(activation)
-        self.activation = activations.get(activation)
-        self.use_bias = use_bias
-        self.kernel_initializer = _init.get(kernel_initializer)
-        self.bias_initializer = _init.get(bias_initializer)
-        self.kernel_regularizer = kernel_regularizer
-        self.bias_regularizer = bias_regularizer
-        self.activity_regularizer = activity_regularizer
-        self.kernel_constraint, self.bias_constraint = kernel_constraint, bias_constraint
-        self.kernel = None
-        self.bias = None
+        self._kernel_options(activation, use_bias, kernel_initializer, bias_initializer,
+                             kernel_regularizer, bias_regularizer, activity_regularizer,
+                             kernel_constraint, bias_constraint)
         if self.input_shape_declared is not None:
             self.build((None,) + self.input_shape_declared)
             self.built = True
