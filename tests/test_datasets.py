@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from data_fixtures import NAMES, isolate_data, write_idx_set
 
 import shendu.data.datasets as datasets_mod
 from shendu.data import (
@@ -23,32 +24,11 @@ from shendu.data import (
     write_idx,
 )
 
-NAMES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte",
-         "t10k-labels-idx1-ubyte")
-
 
 @pytest.fixture
 def isolated(tmp_path, monkeypatch):
     """HOME, SHENDU_DATA and the Debian folder all point into tmp_path."""
-    home = tmp_path / "home"
-    home.mkdir()
-    monkeypatch.setenv("HOME", str(home))
-    monkeypatch.delenv("SHENDU_DATA", raising=False)
-    monkeypatch.setattr(datasets_mod, "DEBIAN_DATASETS", tmp_path / "usr-share-datasets")
-    return tmp_path
-
-
-def _write_fixture(folder: Path, n_train=6, n_test=4, gz=True, seed=0):
-    """A tiny MNIST-like dataset in the real IDX format."""
-    rng = np.random.default_rng(seed)
-    arrays = [rng.integers(0, 256, (n_train, 28, 28), dtype=np.uint8),
-              rng.integers(0, 10, n_train, dtype=np.uint8),
-              rng.integers(0, 256, (n_test, 28, 28), dtype=np.uint8),
-              rng.integers(0, 10, n_test, dtype=np.uint8)]
-    folder.mkdir(parents=True, exist_ok=True)
-    for name, arr in zip(NAMES, arrays):
-        write_idx(folder / (name + (".gz" if gz else "")), arr)
-    return arrays
+    return isolate_data(tmp_path, monkeypatch)
 
 
 # -- IDX -----------------------------------------------------------------------------------------
@@ -145,7 +125,7 @@ def test_not_found_names_searched_folders(isolated, monkeypatch):
 
 
 def test_explicit_path_is_the_only_place_searched(isolated):
-    _write_fixture(isolated / "home" / ".cache" / "shendu" / "datasets" / "mnist")
+    write_idx_set(isolated / "home" / ".cache" / "shendu" / "datasets" / "mnist")
     assert load_mnist()[0][0].shape == (6, 28, 28)  # found in the cache
     with pytest.raises(DatasetNotFoundError, match="the folder you passed") as e:
         load_mnist(isolated / "elsewhere")
@@ -154,7 +134,7 @@ def test_explicit_path_is_the_only_place_searched(isolated):
 
 @pytest.mark.parametrize("gz", [False, True])
 def test_load_mnist_from_explicit_path(isolated, gz):
-    arrays = _write_fixture(isolated / "mine", gz=gz)
+    arrays = write_idx_set(isolated / "mine", gz=gz)
     (x_train, y_train), (x_test, y_test) = load_mnist(isolated / "mine")
     for got, want in zip((x_train, y_train, x_test, y_test), arrays):
         assert got.dtype == np.uint8 and np.array_equal(got, want)
@@ -163,18 +143,18 @@ def test_load_mnist_from_explicit_path(isolated, gz):
 def test_search_order_and_layouts(isolated, monkeypatch):
     env_root, cache = isolated / "env", isolated / "home" / ".cache" / "shendu" / "datasets"
     monkeypatch.setenv("SHENDU_DATA", str(env_root))
-    _write_fixture(isolated / "usr-share-datasets" / "fashion-mnist", n_train=3)
+    write_idx_set(isolated / "usr-share-datasets" / "fashion-mnist", n_train=3)
     assert load_fashion_mnist()[0][0].shape[0] == 3  # Debian's folder
-    _write_fixture(cache / "FashionMNIST" / "raw", n_train=4)  # torchvision layout, plain files
+    write_idx_set(cache / "FashionMNIST" / "raw", n_train=4)  # torchvision layout, plain files
     assert load_fashion_mnist()[0][0].shape[0] == 4  # the cache wins over Debian
-    _write_fixture(env_root / "fashion-mnist", n_train=5, gz=False)
+    write_idx_set(env_root / "fashion-mnist", n_train=5, gz=False)
     assert load_fashion_mnist()[0][0].shape[0] == 5  # $SHENDU_DATA wins over the cache
     assert load_fashion_mnist(env_root)[0][0].shape[0] == 5  # a root holding <name>/ works
 
 
 def test_dotted_names_and_label_mismatch(isolated):
     folder = isolated / "dotted"
-    arrays = _write_fixture(folder, gz=False)
+    arrays = write_idx_set(folder, gz=False)
     for name in NAMES:  # "train-images.idx3-ubyte", as some unzip tools leave them
         dotted = name.replace("-idx", ".idx")
         (folder / name).rename(folder / dotted)

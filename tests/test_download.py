@@ -18,8 +18,8 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
+from data_fixtures import NAMES, isolate_data
 
-import shendu.data.datasets as datasets_mod
 import shendu.data.download as dl
 from shendu.data import (
     ChecksumError,
@@ -32,9 +32,6 @@ from shendu.data import (
     sha256_of,
 )
 from shendu.data.download import RemoteFile, Resource, download
-
-NAMES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte",
-         "t10k-labels-idx1-ubyte")
 
 
 # -- a local HTTP server -------------------------------------------------------------------------
@@ -322,12 +319,7 @@ def test_fashion_hashes_match_debian_copy():
 # -- through the locator ---------------------------------------------------------------------------
 @pytest.fixture
 def isolated(tmp_path, monkeypatch):
-    home = tmp_path / "home"
-    home.mkdir()
-    monkeypatch.setenv("HOME", str(home))
-    monkeypatch.delenv("SHENDU_DATA", raising=False)
-    monkeypatch.setattr(datasets_mod, "DEBIAN_DATASETS", tmp_path / "usr-share-datasets")
-    return tmp_path
+    return isolate_data(tmp_path, monkeypatch)
 
 
 def serve_fashion_fixture(server, monkeypatch, n=5):

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from data_fixtures import isolate_data, write_idx_set
 
-import shendu.data.datasets as datasets_mod
 import shendu.data.download as dl
 from shendu.data import (
     CIFARError,
@@ -26,22 +26,14 @@ from shendu.data import (
     load_kmnist,
     read_cifar_bin,
     search_dirs,
-    write_idx,
 )
 from shendu.vision import datasets, transforms
-
-NAMES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte",
-         "t10k-labels-idx1-ubyte")
 
 
 @pytest.fixture
 def isolated(tmp_path, monkeypatch):
     """No real data is found, and any download attempt fails at once."""
-    home = tmp_path / "home"
-    home.mkdir()
-    monkeypatch.setenv("HOME", str(home))
-    monkeypatch.delenv("SHENDU_DATA", raising=False)
-    monkeypatch.setattr(datasets_mod, "DEBIAN_DATASETS", tmp_path / "usr-share-datasets")
+    isolate_data(tmp_path, monkeypatch)
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
     closed = f"http://127.0.0.1:{s.getsockname()[1]}/"
@@ -50,18 +42,6 @@ def isolated(tmp_path, monkeypatch):
         files = tuple(dl.RemoteFile(f.name) for f in res.files) if key == "mnist" else res.files
         monkeypatch.setitem(dl.RESOURCES, key, dl.Resource(key, (closed,), files))
     return tmp_path
-
-
-def write_idx_set(folder: Path, n_train=6, n_test=4, seed=0):
-    rng = np.random.default_rng(seed)
-    arrays = [rng.integers(0, 256, (n_train, 28, 28), dtype=np.uint8),
-              rng.integers(0, 10, n_train, dtype=np.uint8),
-              rng.integers(0, 256, (n_test, 28, 28), dtype=np.uint8),
-              rng.integers(0, 10, n_test, dtype=np.uint8)]
-    folder.mkdir(parents=True, exist_ok=True)
-    for name, arr in zip(NAMES, arrays):
-        write_idx(folder / (name + ".gz"), arr)
-    return arrays
 
 
 def cifar_records(n, label_bytes=1, seed=0, num_classes=(10,)):
