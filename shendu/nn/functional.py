@@ -162,7 +162,8 @@ def binary_cross_entropy(input, target, weight=None, reduction: str = "mean"):
 def binary_cross_entropy_with_logits(input, target, weight=None, reduction: str = "mean",
                                      pos_weight=None):
     t = _same_shape("binary_cross_entropy_with_logits", input, target)
-    pw = None if pos_weight is None else as_tensor_data(pos_weight)
+    pw = None if pos_weight is None else as_tensor_data(pos_weight).astype(input.dtype,
+                                                                           copy=False)
     loss = fused.SigmoidBCE.apply(input, t, pos_weight=pw)
     return _reduce(_weighted(loss, weight), reduction, "binary_cross_entropy_with_logits")
 
