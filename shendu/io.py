@@ -8,11 +8,14 @@
 Files are written atomically (temporary file in the same folder, fsync, ``os.replace``, fsync
 of the folder), so a crash mid-save leaves the previous file intact. Before any array is read,
 the header is checked: declared dtypes, shapes and byte ranges must agree with each other and
-with the file's real size; anything else is refused with ``UnsafeFileError``.
+with the file's real size; anything else is refused with ``UnsafeFileError``. Every file also
+records a SHA-256 digest of its content, checked on load, so a corrupted copy is refused rather
+than loaded as garbage.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import os
@@ -30,6 +33,7 @@ _DTYPES = {"F16": np.float16, "F32": np.float32, "F64": np.float64, "I8": np.int
            "I16": np.int16, "I32": np.int32, "I64": np.int64, "U8": np.uint8, "BOOL": np.bool_,
            "U16": np.uint16, "U32": np.uint32, "U64": np.uint64}
 _FORMAT_KEY = "shendu_format"
+_DIGEST_KEY = "sha256"
 
 
 class UnsafeFileError(ValueError):
@@ -126,8 +130,25 @@ def _key(k):
 
 
 # -- the safetensors container -----------------------------------------------------------------
+def _digest(arrays: dict, metadata: dict) -> str:
+    """SHA-256 over the metadata and every array's name, dtype, shape and bytes: a flipped bit
+    anywhere in a file makes it disagree with the digest stored in its header."""
+    h = hashlib.sha256()
+    for k in sorted(metadata):
+        if k != _DIGEST_KEY:
+            h.update(json.dumps([k, metadata[k]]).encode())
+    for k in sorted(arrays):
+        a = arrays[k]
+        h.update(json.dumps([k, a.dtype.str, list(a.shape)]).encode())
+        h.update(_contiguous(a).reshape(-1).view(np.uint8))
+    return h.hexdigest()
+
+
 def _write_container(path, arrays: dict, metadata: dict) -> None:
     from safetensors.numpy import save_file
+
+    metadata = dict(metadata)
+    metadata[_DIGEST_KEY] = _digest(arrays, metadata)
 
     def write(tmp):
         save_file(arrays, tmp, metadata=metadata)
@@ -210,6 +231,11 @@ def _read_container(path, expect_format: str | None = None) -> tuple[dict, dict]
         arrays = load_file(os.fspath(path))
     except Exception as e:  # the library's own checks, should ours have missed something
         raise UnsafeFileError(f"{os.fspath(path)!r} could not be read: {e}") from None
+    saved = meta.get(_DIGEST_KEY)  # files written before digests existed have none
+    if saved is not None and saved != _digest(arrays, meta):
+        raise UnsafeFileError(f"{os.fspath(path)!r} is corrupted: its content does not match "
+                              "the SHA-256 digest recorded when it was saved (a damaged disk "
+                              "or copy, or an edit); refusing to load it")
     return meta, arrays
 
 
