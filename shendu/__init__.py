@@ -96,7 +96,7 @@ backends = _Backends()
 
 
 _SUBMODULES = ("nn", "optim", "data", "utils", "models", "keras", "io", "metrics", "testing",
-               "cli")
+               "cli", "checkpoint")
 
 
 def __getattr__(name: str):

@@ -1,4 +1,7 @@
 """``keras.callbacks``."""
 
+from ..models.backup import BackupAndRestore
 from ..models.callbacks import *  # noqa: F403
-from ..models.callbacks import __all__  # noqa: F401
+from ..models.callbacks import __all__ as _callbacks
+
+__all__ = list(_callbacks) + ["BackupAndRestore"]

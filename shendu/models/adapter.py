@@ -55,6 +55,7 @@ class ArrayBatches:
                 or batch_size <= 0:
             raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
         self.n, self.batch_size, self.shuffle = n, int(batch_size), shuffle
+        self._order, self._position, self._resume = None, 0, None
 
     def __len__(self) -> int:
         return math.ceil(self.n / self.batch_size)
@@ -63,9 +64,35 @@ class ArrayBatches:
         """A one-sample batch, to build a model's deferred layers before training."""
         return self.x[:1]
 
+    def state_dict(self) -> dict:
+        """The current epoch's order (when shuffling) and how many samples it has handed out."""
+        return {"order": None if self._order is None else self._order.copy(),
+                "position": self._position}
+
+    def load_state_dict(self, state: dict) -> None:
+        """Make the next pass continue the saved epoch: same order, from the saved position."""
+        order, position = state.get("order"), int(state.get("position", 0))
+        if order is not None:
+            order = np.asarray(order, dtype=np.int64)
+            if order.shape != (self.n,) or not np.array_equal(np.sort(order),
+                                                              np.arange(self.n)):
+                raise ValueError(f"the saved data order is not a permutation of this data's "
+                                 f"{self.n} samples; the backup belongs to other data")
+        if not 0 <= position <= self.n:
+            raise ValueError(f"the saved data position {position} is outside 0..{self.n}")
+        # a finished epoch leaves nothing to continue: the next pass draws a new order
+        self._resume = (order, position) if position < self.n else None
+
     def __iter__(self):
-        order = default_generator.permutation(self.n) if self.shuffle else None
-        for start in range(0, self.n, self.batch_size):
+        if self._resume is not None:  # continue a saved epoch without drawing a new order
+            order, first = self._resume
+            self._resume = None
+        else:
+            order = default_generator.permutation(self.n) if self.shuffle else None
+            first = 0
+        self._order = order
+        for start in range(first, self.n, self.batch_size):
+            self._position = min(start + self.batch_size, self.n)
             sl = slice(start, start + self.batch_size)
             idx = order[sl] if order is not None else sl
             x = to_input(self.x[idx])
@@ -79,6 +106,16 @@ class LoaderBatches:
 
     def __init__(self, loader):
         self.loader = loader
+
+    def state_dict(self) -> dict:
+        if not hasattr(self.loader, "state_dict"):
+            raise TypeError(f"cannot back up the position of a {type(self.loader).__name__}: "
+                            "exact resume needs a shendu DataLoader (it has state_dict()) or "
+                            "arrays")
+        return {"loader": self.loader.state_dict()}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.loader.load_state_dict(state["loader"])
 
     def __len__(self) -> int:
         try:

@@ -18,11 +18,25 @@ __all__ = [
 
 
 class Callback:
-    """Base class; override the ``on_*`` methods you need. ``self.model`` is the model."""
+    """Base class; override the ``on_*`` methods you need. ``self.model`` is the model.
+
+    A callback whose decisions depend on what it has seen (a best value, a patience counter)
+    lists those attributes in ``_state_keys``; ``BackupAndRestore`` saves and restores them.
+    """
+
+    _state_keys: tuple = ()
 
     def __init__(self):
         self.model = None
         self.params: dict = {}
+
+    def state_dict(self) -> dict:
+        return {k: getattr(self, k) for k in self._state_keys if hasattr(self, k)}
+
+    def load_state_dict(self, state: dict) -> None:
+        for k in self._state_keys:
+            if k in state:
+                setattr(self, k, state[k])
 
     def set_model(self, model) -> None:
         self.model = model
@@ -74,6 +88,8 @@ class CallbackList:
 
 class History(Callback):
     """Records the logs of every epoch: ``history.history["loss"]``."""
+
+    _state_keys = ("history", "epoch")
 
     def __init__(self):
         super().__init__()
@@ -184,6 +200,8 @@ def _better(mode: str, monitor: str):
 class EarlyStopping(Callback):
     """Stop training when ``monitor`` stops improving for ``patience`` epochs."""
 
+    _state_keys = ("wait", "stopped_epoch", "best", "best_weights", "best_epoch")
+
     def __init__(self, monitor="val_loss", min_delta=0.0, patience=0, verbose=0, mode="auto",
                  baseline=None, restore_best_weights=False, start_from_epoch=0):
         super().__init__()
@@ -234,6 +252,8 @@ class EarlyStopping(Callback):
 class ModelCheckpoint(Callback):
     """Save the model (or its weights) after epochs; ``save_best_only`` keeps the best."""
 
+    _state_keys = ("best",)
+
     def __init__(self, filepath, monitor="val_loss", verbose=0, save_best_only=False,
                  save_weights_only=False, mode="auto", save_freq="epoch"):
         super().__init__()
@@ -280,6 +300,8 @@ def _set_lr(model, lr: float) -> None:
 
 class ReduceLROnPlateau(Callback):
     """Multiply the learning rate by ``factor`` when ``monitor`` plateaus (Keras's)."""
+
+    _state_keys = ("best", "wait", "cooldown_counter")
 
     def __init__(self, monitor="val_loss", factor=0.1, patience=10, verbose=0, mode="auto",
                  min_delta=1e-4, cooldown=0, min_lr=0.0):

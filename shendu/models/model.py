@@ -14,6 +14,7 @@ from ..nn import losses as losses_mod
 from ..nn.module import Module
 from ..tensor import Tensor
 from .adapter import make_batches, to_input
+from .backup import FitRun
 from .callbacks import CallbackList, History, ProgbarLogger
 from .summary import summary as _summary
 
@@ -236,23 +237,34 @@ class Model(Module):
         # History last, as in Keras: it records what callbacks add to the logs (e.g. "lr")
         cbs = ([ProgbarLogger(verbose)] if verbose else []) + list(callbacks or []) + \
             [self.history]
+        # backups go last, so that they record the state the other callbacks leave behind
+        cbs = [c for c in cbs if not getattr(c, "_runs_last", False)] + \
+            [c for c in cbs if getattr(c, "_runs_last", False)]
         cbl = CallbackList(cbs, self, {"epochs": epochs, "steps": steps, "verbose": verbose})
         self.stop_training = False
+        # where the run is; BackupAndRestore may move it to a backup's epoch and step
+        run = self._fit_run = FitRun(initial_epoch, 0, train, cbs)
         cbl.on_train_begin()
         logs: dict = {}
-        for epoch in range(initial_epoch, epochs):
+        for epoch in range(run.epoch, epochs):
+            run.epoch = epoch
             self.train()
-            self._reset_metrics()
+            if run.step == 0:  # a resumed epoch keeps its restored running sums
+                self._reset_metrics()
             cbl.on_epoch_begin(epoch)
-            for step, (bx, by, bsw) in enumerate(train):
+            # a backup taken after the epoch's last batch resumes straight at its end
+            batches = train if run.step == 0 or run.step < steps else ()
+            for step, (bx, by, bsw) in enumerate(batches, start=run.step):
                 if steps_per_epoch and step >= steps_per_epoch:
                     break
                 cbl.on_train_batch_begin(step)
                 bsw = self._sample_weight(by, bsw, class_weight)
                 logs = self.train_step((bx, by, bsw))
+                run.step = step + 1
                 cbl.on_train_batch_end(step, dict(logs))
                 if self.stop_training:
                     break
+            run.step = 0
             logs = dict(self._logs())
             if val is not None and (epoch + 1) % validation_freq == 0:
                 logs.update(self._run_eval(val, prefix="val_"))
@@ -260,6 +272,7 @@ class Model(Module):
             if self.stop_training:
                 break
         cbl.on_train_end(logs)
+        self._fit_run = None
         return self.history
 
     def _run_eval(self, batches, prefix: str = "", callbacks=None) -> dict:
