@@ -254,3 +254,22 @@ def test_backup_keeps_history_and_callback_state(tmp_path):
                          callbacks=[stop2, callbacks.BackupAndRestore(tmp_path)])
     assert len(hist.history["loss"]) == 4 and hist.epoch == [0, 1, 2, 3]
     assert stop2.best <= saved_best
+
+
+def test_fit_on_a_dataloader_resumes_mid_epoch(tmp_path):
+    x, y = _xy()
+
+    def loader():
+        return DataLoader(TensorDataset(x, y), batch_size=8, shuffle=True)
+
+    ref = _fit_model()
+    ref.fit(loader(), epochs=3, verbose=0)
+    model = _fit_model()
+    with pytest.raises(KeyboardInterrupt):
+        model.fit(loader(), epochs=3, verbose=0,
+                  callbacks=[_Stop(8), callbacks.BackupAndRestore(tmp_path, save_freq=3)])
+    again = _fit_model()
+    again.fit(loader(), epochs=3, verbose=0,
+              callbacks=[callbacks.BackupAndRestore(tmp_path, save_freq=3)])
+    for a, b in zip(again.parameters(), ref.parameters()):
+        assert a.numpy().tobytes() == b.numpy().tobytes()
