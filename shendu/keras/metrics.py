@@ -1,14 +1,42 @@
-"""``keras.metrics``: stateful metrics accumulated over the epoch."""
+"""``keras.metrics``: stateful metrics accumulated over the epoch, under Keras's names."""
 
 from ..metrics import (
+    AUC,
     Accuracy,
     BinaryAccuracy,
+    BinaryCrossentropy,
     CategoricalAccuracy,
+    CategoricalCrossentropy,
+    ConfusionMatrix,
+    ExactAUC,
+    F1Score,
+    FalseNegatives,
+    FalsePositives,
+    FBetaScore,
     Mean,
+    MeanAbsoluteError,
+    MeanAbsolutePercentageError,
+    MeanMetricWrapper,
+    MeanSquaredError,
     Metric,
+    Precision,
+    R2Score,
+    Recall,
+    RootMeanSquaredError,
     SparseCategoricalAccuracy,
+    SparseCategoricalCrossentropy,
+    SparseTopKCategoricalAccuracy,
+    Sum,
+    TopKCategoricalAccuracy,
+    TrueNegatives,
+    TruePositives,
     get,
 )
 
-__all__ = ["Metric", "Mean", "Accuracy", "BinaryAccuracy", "CategoricalAccuracy",
-           "SparseCategoricalAccuracy", "get"]
+__all__ = ["Metric", "Mean", "Sum", "MeanMetricWrapper", "Accuracy", "BinaryAccuracy",
+           "CategoricalAccuracy", "SparseCategoricalAccuracy", "TopKCategoricalAccuracy",
+           "SparseTopKCategoricalAccuracy", "TruePositives", "FalsePositives", "TrueNegatives",
+           "FalseNegatives", "Precision", "Recall", "AUC", "ExactAUC", "F1Score", "FBetaScore",
+           "ConfusionMatrix", "MeanSquaredError", "RootMeanSquaredError", "MeanAbsoluteError",
+           "MeanAbsolutePercentageError", "R2Score", "BinaryCrossentropy",
+           "CategoricalCrossentropy", "SparseCategoricalCrossentropy", "get"]
