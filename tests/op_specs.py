@@ -24,6 +24,7 @@ import numpy as np
 import shendu as sd
 from shendu.ops import fused
 from shendu.ops import movement as M
+from shendu.ops import tree as T
 
 __all__ = ["Arg", "OpSpec", "SPECS", "GENERATORS", "make_inputs", "th"]
 
@@ -1084,11 +1085,48 @@ _fused_specs = [
           p, t, reduction="sum")),
 ]
 
+# -- trees: the level-batched recursive networks of ops.tree -------------------------------------
+_tree = sd.nn.Tree.from_tuple
+TREES = sd.nn.batch_trees([_tree((0, 1, (2, 3, 4, 0))), _tree((1, (2, 3))), _tree(4)])
+BINARY_TREES = sd.nn.batch_trees([_tree((0, (1, 2, 3), 4)), _tree((1, 2, 3))])
+
+
+def _np_children(batch, j):
+    return batch.children[batch.child_offsets[j]:batch.child_offsets[j + 1]]
+
+
+def _np_tree_lstm(xw, u, uf):  # node ids run bottom up: children before their parent
+    hs = uf.shape[0]
+    h, c = np.zeros((len(xw), hs)), np.zeros((len(xw), hs))
+    for j in range(len(xw)):
+        kids = _np_children(TREES, j)
+        iou = xw[j, :3 * hs] + u @ h[kids].sum(0)
+        i, o, g = _np_sigmoid(iou[:hs]), _np_sigmoid(iou[hs:2 * hs]), np.tanh(iou[2 * hs:])
+        c[j] = i * g + (_np_sigmoid(xw[j, 3 * hs:] + h[kids] @ uf.T) * c[kids]).sum(0)
+        h[j] = o * np.tanh(c[j])
+    return h, c
+
+
+def _np_recursive_nn(leaf_pre, w, b):
+    h = np.zeros((BINARY_TREES.num_nodes, len(b)))
+    h[:len(leaf_pre)] = np.tanh(leaf_pre)
+    for j in range(len(leaf_pre), len(h)):
+        h[j] = np.tanh(w @ h[_np_children(BINARY_TREES, j)].reshape(-1) + b)
+    return h
+
+
+_tree_specs = [
+    S("tree_lstm-child_sum", lambda xw, u, uf: T.ChildSumTreeLSTM.apply(xw, u, uf, batch=TREES),
+      _np_tree_lstm, (TREES.num_nodes, 8), (6, 2), (2, 2)),
+    S("recursive_nn", lambda x, w, b: T.RecursiveNN.apply(x, w, b, batch=BINARY_TREES),
+      _np_recursive_nn, (BINARY_TREES.levels[0].hi, 3), (3, 6), (3,)),
+]
+
 SPECS: list[OpSpec] = (
     _binary_specs + _scalar_specs + _matmul_specs + _unary_specs + _reduction_specs
     + _movement_specs + _index_specs + _forward_only_specs
     + _conv2d_specs + _conv1d_specs + _conv_transpose_specs + _pool_specs + _adaptive_specs
-    + _norm_specs + _resize_specs + _fused_specs
+    + _norm_specs + _resize_specs + _fused_specs + _tree_specs
 )
 
 _names = [s.name for s in SPECS]

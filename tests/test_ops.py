@@ -17,7 +17,7 @@ from op_specs import SPECS, make_inputs
 
 import shendu as sd
 from shendu.autograd import Function
-from shendu.ops import conv, elementwise, fused, linalg, movement, norm, pool, reduce
+from shendu.ops import conv, elementwise, fused, linalg, movement, norm, pool, reduce, tree
 from shendu.testing import gradcheck
 
 GRAD_SPECS = [s for s in SPECS if s.grad]
@@ -118,7 +118,8 @@ def test_backward_keeps_float32(spec):
 def test_registry_covers_every_primitive():
     """A new Function in shendu.ops without a spec line fails here."""
     defined = {
-        cls for mod in (elementwise, linalg, movement, reduce, conv, pool, norm, fused)
+        cls for mod in (elementwise, linalg, movement, reduce, conv, pool, norm, fused,
+                    tree)
         for _, cls in inspect.getmembers(mod, inspect.isclass)
         if issubclass(cls, Function) and cls.__module__ == mod.__name__
         and not cls.__name__.startswith("_")
