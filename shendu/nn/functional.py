@@ -26,10 +26,18 @@ from ..ops import elementwise as E
 from ..ops import fused
 from ..random import default_generator
 from ..tensor import Tensor, as_tensor_data
+from .functional_noise import (
+    alpha_dropout,
+    dropout1d,
+    dropout2d,
+    dropout3d,
+    feature_alpha_dropout,
+)
 
 __all__ = [
     "relu", "leaky_relu", "elu", "gelu", "sigmoid", "tanh", "softplus", "softmax",
-    "log_softmax", "one_hot", "pad", "linear", "dropout", "relu6", "silu", "hardtanh",
+    "log_softmax", "one_hot", "pad", "linear", "dropout", "dropout1d", "dropout2d",
+    "dropout3d", "alpha_dropout", "feature_alpha_dropout", "relu6", "silu", "hardtanh",
     "logsigmoid", "selu", "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss",
     "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "nll_loss",
     "kl_div", "normalize", "cosine_similarity",

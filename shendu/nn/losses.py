@@ -258,6 +258,27 @@ def kl_divergence(y_true, y_pred):
     return _per_sample((t * _f.log(t / p)).sum(axis=-1, keepdims=True))
 
 
+def _match_weights(name: str, sample_weight, loss):
+    """Sample weights shaped to multiply ``loss`` as Keras does: trailing axes of size 1 are
+    squeezed and missing trailing axes added, so (N,) weights weigh every step of an (N, T)
+    loss and (N, 1) weights an (N,) loss."""
+    w = as_tensor_data(sample_weight).astype(loss.dtype, copy=False)
+    given = tuple(w.shape)
+    while w.ndim > loss.ndim and w.shape[-1] == 1:
+        w = w.reshape(w.shape[:-1])
+    if w.ndim < loss.ndim:
+        w = w.reshape(w.shape + (1,) * (loss.ndim - w.ndim))
+    try:
+        ok = np.broadcast_shapes(w.shape, tuple(loss.shape)) == tuple(loss.shape)
+    except ValueError:
+        ok = False
+    if not ok:
+        raise ValueError(f"{name}: sample_weight of shape {given} "
+                         f"does not fit the per-sample losses of shape {tuple(loss.shape)}; "
+                         "give one weight per sample (or per sample and step)")
+    return w
+
+
 class KerasLoss:
     """A Keras loss object: ``loss(y_true, y_pred, sample_weight=None)`` returns the mean over
     the batch of the per-sample losses (Keras's "sum_over_batch_size")."""
@@ -274,8 +295,7 @@ class KerasLoss:
     def __call__(self, y_true, y_pred, sample_weight=None):
         loss = self.per_sample(y_true, y_pred)
         if sample_weight is not None:
-            w = np.asarray(as_tensor_data(sample_weight), dtype=loss.dtype).reshape(loss.shape)
-            loss = loss * Tensor(w)
+            loss = loss * Tensor(_match_weights(self.name, sample_weight, loss))
         if self.reduction == "none":
             return loss
         if self.reduction == "sum":

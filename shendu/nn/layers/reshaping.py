@@ -1,15 +1,18 @@
-"""Shape layers: Reshape, Permute, ZeroPadding2D, UpSampling2D, Upsample, Dropout2d."""
+"""Shape layers: Reshape, Permute, ZeroPadding2D, UpSampling2D, Upsample.
+
+(Channel dropout, Dropout2d and SpatialDropout2D, lives with the other noise layers in
+``noise.py``.)"""
 
 from __future__ import annotations
 
 import numpy as np
 
 from ... import functional as _f
+from ...errors import ShapeError
 from .. import functional_conv as FC
 from .base import Layer
 
-__all__ = ["Reshape", "Permute", "ZeroPadding2D", "UpSampling2D", "Upsample",
-           "SpatialDropout2D", "Dropout2d"]
+__all__ = ["Reshape", "Permute", "ZeroPadding2D", "UpSampling2D", "Upsample"]
 
 
 class Reshape(Layer):
@@ -23,8 +26,16 @@ class Reshape(Layer):
         per = int(np.prod(x.shape[1:]))
         known = int(np.prod([s for s in self.target_shape if s != -1]))
         if (-1 not in self.target_shape and known != per) or (known and per % known):
-            raise ValueError(f"Reshape '{self.name}': cannot reshape samples of shape "
-                             f"{tuple(x.shape[1:])} ({per} values) to {self.target_shape}")
+            shape = tuple(x.shape)
+            hint = (f"a target with {per} values per sample would fit, e.g. "
+                    f"Reshape(({per},)) or a -1 in place of one size")
+            if x.ndim and shape[0] * per == known:
+                hint = ("the batch axis is not part of target_shape (Keras's Reshape keeps it); "
+                        f"use Reshape({self.target_shape[1:]})")
+            raise ShapeError(self, f"cannot reshape samples of shape {shape[1:]} ({per} values) "
+                             f"to {self.target_shape} ({known} values): input of shape "
+                             f"(batch, {known} values) expected, got shape {shape}",
+                             f"(batch, {known} values)", shape, hint)
         return _f.reshape(x, (x.shape[0],) + self.target_shape)
 
     def compute_output_shape(self, input_shape):
@@ -52,6 +63,12 @@ class Permute(Layer):
                              f"1..{len(self.dims)}, got {self.dims}")
 
     def forward(self, x):
+        if x.ndim != len(self.dims) + 1:
+            want = "(batch, " + ", ".join("*" * len(self.dims)) + ")"
+            raise ShapeError(self, f"with dims={self.dims} expects inputs with "
+                             f"{len(self.dims) + 1} dimensions {want}, got shape "
+                             f"{tuple(x.shape)}", want, tuple(x.shape),
+                             "dims count from 1 and leave out the batch axis")
         return _f.permute(x, (0,) + self.dims)
 
     def compute_output_shape(self, input_shape):
@@ -138,37 +155,3 @@ class Upsample(Layer):
     def get_config(self) -> dict:
         return {**super().get_config(), "size": self.size, "scale_factor": self.scale_factor,
                 "mode": self.mode}
-
-
-class Dropout2d(Layer):
-    """Drop whole channels (N, C, H, W) with probability ``p`` (PyTorch)."""
-
-    channels_last = False
-
-    def __init__(self, p: float = 0.5, rate: float | None = None, data_format=None, **kwargs):
-        super().__init__(**kwargs)
-        self.p = float(rate if rate is not None else p)
-        if data_format is not None:
-            self.channels_last = FC.layout_of(data_format) == "NHWC"
-
-    def forward(self, x):
-        if not self.training or self.p == 0.0:
-            return x
-        from ...random import default_generator
-
-        shape = (x.shape[0], 1, 1, x.shape[-1]) if self.channels_last else \
-            (x.shape[0], x.shape[1]) + (1,) * (x.ndim - 2)
-        keep = default_generator.bernoulli(1.0 - self.p, shape)
-        scale = 0.0 if self.p >= 1.0 else 1.0 / (1.0 - self.p)
-        return x * (keep * scale).astype(x.dtype)
-
-    def get_config(self) -> dict:
-        return {**super().get_config(), "p": self.p}
-
-
-class SpatialDropout2D(Dropout2d):
-    """Keras's channel dropout over (N, H, W, C)."""
-
-    channels_last = True
-
-
