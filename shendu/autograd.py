@@ -13,10 +13,12 @@ views of ``gy``; the engine copies views before it stores them as a leaf's ``.gr
 from __future__ import annotations
 
 import functools
+import math
 
 import numpy as np
 
 from .backend import array_module
+from .errors import AnomalyError, NonFiniteError, module_label, stack_path
 
 __all__ = [
     "Function",
@@ -29,7 +31,9 @@ __all__ = [
     "detect_anomaly",
     "set_detect_anomaly",
     "is_anomaly_enabled",
+    "nan_check_every",
     "AnomalyError",
+    "NonFiniteError",
 ]
 
 _Tensor = None  # set by tensor.py once the Tensor class exists (breaks the import cycle)
@@ -37,45 +41,72 @@ _Tensor = None  # set by tensor.py once the Tensor class exists (breaks the impo
 
 class _State:
     grad_enabled = True
-    anomaly = False
+    anomaly = False  # full anomaly mode: every op's output and gradient is checked
+    module_stack = None  # in full anomaly mode, the modules being called (outermost first)
+    nan_every = 0  # sampled mode: check the loss on every backward, the gradients every N-th
+    nan_count = 0  # backward passes seen in sampled mode (kept across on/off switches)
 
 
 _state = _State()
 
 
-class AnomalyError(FloatingPointError):
-    """Raised under ``detect_anomaly()`` at the first operation that produced a NaN or Inf."""
-
-
 def _stats(a) -> str:
+    """One line about an array for an anomaly report: shape, dtype, non-finite counts and the
+    range of its finite values."""
     try:
-        if a is None or not hasattr(a, "dtype") or a.dtype.kind not in "fc" or a.size == 0:
-            return f"shape {getattr(a, 'shape', ())}"
+        if a is None:
+            return "None"
+        if not hasattr(a, "dtype"):
+            return f"constant {a!r}"
+        base = f"shape {tuple(a.shape)}, dtype {a.dtype}"
+        if a.dtype.kind not in "fc" or a.size == 0:
+            return base
         xp = array_module(a)
-        finite = a[xp.isfinite(a)]
-        base = f"shape {a.shape}, dtype {a.dtype}, {int(a.size - finite.size)} non-finite"
+        ok = xp.isfinite(a)
+        n_nan = int(xp.isnan(a).sum())
+        n_inf = int(a.size - int(ok.sum()) - n_nan)
+        base += ", all finite" if not (n_nan or n_inf) else f", {n_nan} nan, {n_inf} inf"
+        finite = a[ok]
         if finite.size:
-            base += f", min {float(finite.min()):.4g}, max {float(finite.max()):.4g}, "
-            base += f"mean {float(finite.mean()):.4g}"
+            base += (f"; finite values: min {float(finite.min()):.4g}, "
+                     f"max {float(finite.max()):.4g}, mean {float(finite.mean()):.4g}")
         return base
     except Exception:  # statistics are a courtesy; never let them hide the real error
-        return f"shape {getattr(a, 'shape', ())}"
+        return f"shape {tuple(getattr(a, 'shape', ()))}"
 
 
-def _check_finite(arrays, fn, phase: str, inputs) -> None:
+def _anomaly(fn, phase: str, i: int, bad, inputs, grads_out=None) -> AnomalyError:
+    name = type(fn).__name__
+    stack = fn.__dict__.get("_anomaly_stack") or ()
+    path = stack_path(stack)
+    where = f" in {module_label(stack[-1], path)}" if stack else " outside any module"
+    what = "output" if phase == "forward" else "gradient for input"
+    lines = [f"detect_anomaly: the {phase} of {name}{where} produced a non-finite value",
+             f"  {what} {i}: {_stats(bad)}"]
+    if grads_out is not None:
+        for j, g in enumerate(grads_out):
+            lines.append(f"  incoming gradient {j}: {_stats(g)}")
+    for j, x in enumerate(inputs):
+        lines.append(f"  input {j}: {_stats(x)}")
+    if phase == "backward":
+        lines.append("  (the op was recorded during the forward pass; its inputs are listed)")
+    return AnomalyError("\n".join(lines), op=name, phase=phase, module_path=path)
+
+
+def _check_finite(arrays, fn, phase: str, inputs, grads_out=None) -> None:
     for i, a in enumerate(arrays):
         if a is None or not hasattr(a, "dtype") or a.dtype.kind not in "fc":
             continue
         xp = array_module(a)
         if not bool(xp.isfinite(a).all()):
-            name = type(fn).__name__
-            where = getattr(fn, "module_path", None)
-            loc = f" in module '{where}'" if where else ""
-            lines = [f"detect_anomaly: {phase} of {name}{loc} produced a non-finite value "
-                     f"({'output' if phase == 'forward' else 'gradient'} {i}: {_stats(a)})."]
-            for j, x in enumerate(inputs):
-                lines.append(f"  input {j}: {_stats(x)}")
-            raise AnomalyError("\n".join(lines))
+            raise _anomaly(fn, phase, i, a, inputs, grads_out)
+
+
+def _record_module(fn) -> None:
+    """Anomaly mode: remember which modules were running when ``fn`` was created."""
+    stack = _state.module_stack
+    if stack:
+        fn._anomaly_stack = tuple(stack)
 
 
 class Function:
@@ -124,6 +155,7 @@ class Function:
             fn.needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
         out = fn.forward(*datas, **params)
         if _state.anomaly:
+            _record_module(fn)
             _check_finite(out if isinstance(out, tuple) else (out,), fn, "forward", datas)
         if type(out) is not tuple:
             return _wrap(out, fn if track else None, args)
@@ -170,6 +202,7 @@ def apply1(cls, x):
     if track:
         fn.needs_input_grad = (True,)
     if _state.anomaly:
+        _record_module(fn)
         _check_finite((out,), fn, "forward", (x.data,))
     return _wrap(out, fn if track else None, (x,))
 
@@ -191,6 +224,7 @@ def apply2(cls, a, b):
         fn.needs_input_grad = (ra, rb)
     out = fn.forward(ad, bd)
     if _state.anomaly:
+        _record_module(fn)
         _check_finite((out,), fn, "forward", (ad, bd))
     return _wrap(out, fn if track else None, (a, b))
 
@@ -296,6 +330,9 @@ def backward(tensor, grad=None, retain_graph: bool = False) -> None:
     if root is None:  # a leaf: its gradient is grad itself
         _store_leaf(tensor, g, owned)
         return
+    leaves = None  # the leaves this pass writes, kept when the sampled NaN check is due
+    if _state.nan_every:
+        leaves = _sampled_check_begin(tensor)
     order = _toposort(root)
     pending = {id(root): [None] * root.n_out}
     pending[id(root)][getattr(tensor, "_idx", 0)] = g
@@ -318,13 +355,15 @@ def backward(tensor, grad=None, retain_graph: bool = False) -> None:
         parents = fn.parents
         if anomaly:
             _check_finite(gin, fn, "backward", [p.data if isinstance(p, Tensor) else p
-                                                for p in parents])
+                                                for p in parents], gouts)
         for p, gp, need in zip(parents, gin, fn.needs_input_grad):
             if not need or gp is None:
                 continue
             ctx = p._ctx
             if ctx is None:
                 _store_leaf(p, gp, owned)
+                if leaves is not None:
+                    leaves.append(p)
                 continue
             if getattr(p, "_retain", False):
                 _store_leaf(p, gp, owned)
@@ -337,6 +376,48 @@ def backward(tensor, grad=None, retain_graph: bool = False) -> None:
         if not retain_graph:
             fn.__dict__.clear()
             fn.parents = None
+    if leaves:
+        _sampled_check_grads(leaves)
+
+
+# -- sampled NaN check -------------------------------------------------------------------------
+def _sampled_check_begin(tensor):
+    """Sampled mode, before a backward pass: the loss must be finite (a scalar: nearly free);
+    returns a list to collect the leaves in when this pass's gradients are due for a check."""
+    data = tensor.data
+    if data.size == 1 and not math.isfinite(float(data.reshape(()))):
+        value = float(data.reshape(()))
+        raise NonFiniteError(
+            f"the loss is {value} (non-finite) before backward(); the sampled NaN check stopped "
+            "here so no optimizer step uses it. Re-run this step under "
+            "shendu.detect_anomaly() to find the operation (TerminateOnNaN does it in fit)",
+            "loss", value=value)
+    _state.nan_count += 1
+    return [] if _state.nan_count % _state.nan_every == 0 else None
+
+
+def _sampled_check_grads(leaves) -> None:
+    """Sampled mode, after a backward pass: every gradient written must be finite.
+
+    One BLAS pass per gradient: the sum of squares (``vdot(g, g)``) is NaN or Inf when any
+    element is, and it is twice as fast as ``isfinite(g).all()``, which only confirms the rare
+    overflow of a sum of huge finite values before anything is reported."""
+    bad = []
+    for t in leaves:
+        g = t.grad.data
+        if g.dtype.kind in "fc":
+            xp = array_module(g)
+            if not math.isfinite(abs(complex(xp.vdot(g, g)))) and \
+                    not bool(xp.isfinite(g).all()):
+                bad.append(t)
+    if bad:
+        lines = [f"a non-finite gradient after backward() (sampled NaN check, every "
+                 f"{_state.nan_every} backward pass(es)); no optimizer step has used it yet:"]
+        lines += [f"  gradient of a leaf of shape {tuple(t.shape)}: {_stats(t.grad.data)}"
+                  for t in bad[:8]]
+        lines.append("Re-run this step under shendu.detect_anomaly() to find the operation "
+                     "(TerminateOnNaN does it in fit)")
+        raise NonFiniteError("\n".join(lines), "gradient", tensors=bad)
 
 
 # -- gradient mode -----------------------------------------------------------------------------
@@ -421,40 +502,83 @@ def is_grad_enabled() -> bool:
 
 
 class detect_anomaly:
-    """Stop at the first NaN/Inf produced in forward or backward, naming the operation.
+    """Stop at the first NaN/Inf, naming the operation, the module and the values around it.
 
-    Works as a context manager and as a decorator. Checking every op costs a pass over its
-    output, so use it to debug, not in production runs.
+    Full mode (the default) checks the output of every op in forward and every gradient in
+    backward, and raises ``AnomalyError`` at the first non-finite one with the op's name,
+    forward or backward, the module path that was running when the op was created (e.g.
+    ``Linear 'encoder.fc2'``) and the shape, NaN/Inf counts and min/max/mean of its inputs. It
+    costs a pass over every array: use it to debug.
+
+    Sampled mode (``check_every=N``) is cheap enough to leave on while training: every
+    ``backward()`` first checks that the loss is finite, and every N-th also checks the
+    gradients it wrote (one reduction per gradient). It raises ``NonFiniteError`` before any
+    optimizer step can use the bad values; re-run that step in full mode to find the op
+    (``TerminateOnNaN`` in ``fit`` does it and reports the result).
+
+    Works as a context manager and as a decorator.
+
+    Example:
+        >>> with shendu.detect_anomaly():
+        ...     loss = model(x).log().mean()
+        ...     loss.backward()
     """
 
-    def __init__(self, check_nan: bool = True):
+    def __init__(self, check_nan: bool = True, check_every: int | None = None):
+        if check_every is not None and int(check_every) < 1:
+            raise ValueError(f"detect_anomaly: check_every must be a positive integer or None, "
+                             f"got {check_every!r}")
         self.check = check_nan
+        self.check_every = None if check_every is None else int(check_every)
         self._prev: list = []
 
     def __enter__(self):
-        self._prev.append(_state.anomaly)
-        _state.anomaly = self.check
+        s = _state
+        self._prev.append((s.anomaly, s.module_stack, s.nan_every))
+        _set_mode(self.check, self.check_every)
         return self
 
     def __exit__(self, *exc):
-        _state.anomaly = self._prev.pop()
+        s = _state
+        s.anomaly, s.module_stack, s.nan_every = self._prev.pop()
         return False
 
     def __call__(self, func):
         @functools.wraps(func)
         def wrapper(*args, **kwargs):
-            with detect_anomaly(self.check):
+            with detect_anomaly(self.check, self.check_every):
                 return func(*args, **kwargs)
 
         return wrapper
 
 
-def set_detect_anomaly(mode: bool) -> None:
-    _state.anomaly = bool(mode)
+def _set_mode(check: bool, every: int | None) -> None:
+    full = bool(check) and every is None
+    _state.anomaly = full
+    if full:
+        if _state.module_stack is None:
+            _state.module_stack = []
+    else:
+        _state.module_stack = None
+    _state.nan_every = int(every) if check and every is not None else 0
+
+
+def set_detect_anomaly(mode: bool, check_every: int | None = None) -> None:
+    """Switch anomaly mode on (full, or sampled with ``check_every=N``) or off."""
+    if check_every is not None and int(check_every) < 1:
+        raise ValueError(f"set_detect_anomaly: check_every must be a positive integer or None, "
+                         f"got {check_every!r}")
+    _set_mode(bool(mode), check_every)
 
 
 def is_anomaly_enabled() -> bool:
+    """True in full anomaly mode (every op checked)."""
     return _state.anomaly
+
+
+def nan_check_every() -> int:
+    """N when the sampled NaN check is on (gradients checked every N-th backward), else 0."""
+    return _state.nan_every
 
 
 def _isfinite_all(a) -> bool:  # used by tests and the anomaly checker

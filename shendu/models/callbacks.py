@@ -105,9 +105,15 @@ class History(Callback):
             self.history.setdefault(k, []).append(v)
 
 
+def _fmt_value(v) -> str:
+    if isinstance(v, np.ndarray):  # per-class results (F1Score(average=None), ...)
+        return np.array2string(v, precision=4, separator=" ", max_line_width=10**6)
+    v = float(v)
+    return f"{v:.4f}" if abs(v) >= 1e-3 or v == 0 else f"{v:.4e}"
+
+
 def _fmt_logs(logs: dict) -> str:
-    return " - ".join(f"{k}: {v:.4f}" if isinstance(v, float) and abs(v) >= 1e-3 or v == 0
-                      else f"{k}: {v:.4e}" for k, v in logs.items() if not isinstance(v, str))
+    return " - ".join(f"{k}: {_fmt_value(v)}" for k, v in logs.items() if not isinstance(v, str))
 
 
 def _fmt_time(seconds: float) -> str:
@@ -395,13 +401,180 @@ class CSVLogger(Callback):
 
 
 class TerminateOnNaN(Callback):
-    """Stop training as soon as the loss becomes NaN or infinite."""
+    """Stop training at the first NaN/Inf loss or gradient, and report where it came from.
+
+    Keras's callback stops after a batch whose logged loss is not finite, when the optimizer
+    has already written the bad values into the weights. This one also turns on the sampled
+    NaN check for the batches of ``fit`` (``detect_anomaly(check_every=...)``): the loss of
+    every batch is checked before ``backward()`` and the gradients of every ``check_every``-th
+    batch after it, so training stops before the optimizer step. The offending batch is then
+    run again under full ``detect_anomaly()``, with the layers' buffers and random streams as
+    they were before it (so dropout draws the same masks), and the report names the epoch, the
+    batch, the first operation that produced a non-finite value, forward or backward, its
+    module path and the statistics of its inputs. The model is left as it was before the batch.
+
+    Args:
+        check_every: check the gradients every N batches (1: every batch; the loss is checked
+            every batch regardless). None: only look at the logged loss, as Keras does.
+        verbose: print the report (it is always kept in ``.report``; the ``AnomalyError`` of
+            the re-run in ``.error``).
+
+    Example:
+        >>> model.fit(x, y, epochs=5, callbacks=[TerminateOnNaN()])
+    """
+
+    def __init__(self, check_every: int | None = 1, verbose: bool = True):
+        super().__init__()
+        if check_every is not None and int(check_every) < 1:
+            raise ValueError(f"TerminateOnNaN: check_every must be a positive integer or None, "
+                             f"got {check_every!r}")
+        self.check_every = None if check_every is None else int(check_every)
+        self.verbose = verbose
+        self.report: str | None = None
+        self.error = None
+        self._epoch = 0
+        self._batch = 0
+        self._found = None
+
+    def on_train_begin(self, logs=None):
+        self.report, self.error, self._found = None, None, None
+        model = self.model
+        if self.check_every is None or model is None or not hasattr(model, "train_step"):
+            return
+        from ..autograd import detect_anomaly
+        from ..random import Generator, default_generator
+
+        own = model.__dict__.get("train_step")
+        original = getattr(own, "_nan_guarded", None) or model.train_step
+        generators = [default_generator] + [
+            m.generator for m in model.modules() if isinstance(getattr(m, "generator", None),
+                                                               Generator)]
+        buffers = list(model.buffers())  # the Tensors stay; their data changes
+        callback = self
+
+        def guarded_train_step(batch):
+            if callback.model is not model:  # left over from an earlier fit: step through
+                return original(batch)
+            saved = _snapshot(buffers, generators)
+            try:
+                with detect_anomaly(check_every=callback.check_every):
+                    return original(batch)
+            except Exception as err:
+                from ..errors import NonFiniteError
+
+                if not isinstance(err, NonFiniteError):
+                    raise
+                return callback._caught(batch, err, saved, generators)
+
+        guarded_train_step._nan_guarded = original
+        object.__setattr__(model, "train_step", guarded_train_step)
+        self._installed = guarded_train_step
+
+    def on_train_end(self, logs=None):
+        model = self.model
+        installed = getattr(self, "_installed", None)
+        if model is not None and installed is not None and \
+                model.__dict__.get("train_step") is installed:
+            del model.__dict__["train_step"]
+        self._installed = None
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch = epoch
+
+    def on_train_batch_begin(self, batch, logs=None):
+        self._batch = batch
 
     def on_train_batch_end(self, batch, logs=None):
         loss = (logs or {}).get("loss")
-        if loss is not None and not math.isfinite(loss):
-            print(f"Batch {batch}: Invalid loss, terminating training")
-            self.model.stop_training = True
+        what = self._found
+        if what is None and loss is not None and not math.isfinite(loss):
+            what = "loss"
+        if what is None:
+            return
+        if self.verbose:
+            print(f"Batch {batch}: Invalid {what}, terminating training")
+            if self.report:
+                print(self.report)
+        self.model.stop_training = True
+
+    # -- the provenance report -----------------------------------------------------------------
+    def _caught(self, batch, err, saved, generators) -> dict:
+        """The sampled check stopped a batch before its optimizer step: find out why, restore
+        the model, and hand fit the logs of a failed batch."""
+        model = self.model
+        after = [g.get_state() for g in generators]
+        lines = [f"TerminateOnNaN: non-finite {err.what} at epoch {self._epoch + 1}, batch "
+                 f"{self._batch} (the optimizer step of this batch was not taken)."]
+        names = {id(p): n for n, p in model.named_parameters()}
+        if err.what == "gradient":
+            bad = [names.get(id(t), f"a tensor of shape {tuple(t.shape)}") for t in err.tensors]
+            lines.append("  non-finite gradient of: " + ", ".join(bad))
+        else:
+            lines.append(f"  loss = {err.value}")
+        corrupt = [n for n, p in model.named_parameters() if not _finite(p.data)]
+        if corrupt:
+            lines.append("  parameters that were already non-finite before this batch: "
+                         + ", ".join(corrupt) + " (an earlier optimizer step wrote them; its "
+                         "gradients were not checked: use check_every=1)")
+        _restore(saved, generators)
+        lines.append(self._rerun(batch))
+        _restore(saved, None)  # the re-run updated running statistics again
+        for g, state in zip(generators, after):
+            g.set_state(state)
+        model.zero_grad()
+        self.report = "\n".join(lines)
+        self._found = err.what
+        model.stop_training = True
+        tracker = getattr(model, "_loss_tracker", None)
+        if err.what == "loss" and tracker is not None:
+            n = len(batch[0]) if hasattr(batch[0], "__len__") else 1
+            tracker.update_state(np.full(max(n, 1), err.value))
+        return dict(model._logs()) if hasattr(model, "_logs") else {"loss": err.value}
+
+    def _rerun(self, batch) -> str:
+        """Run ``batch`` forward and backward under full anomaly mode; the report of the first
+        non-finite op, or why there is none."""
+        from ..autograd import detect_anomaly
+        from ..errors import AnomalyError
+
+        model = self.model
+        x, y, sw = batch
+        model.zero_grad()
+        try:
+            with detect_anomaly(), np.errstate(all="ignore"):
+                y_pred = model(x)
+                loss = model.compute_loss(x, y, y_pred, sw)
+                loss.backward()
+        except AnomalyError as e:
+            self.error = e
+            return "Re-run under detect_anomaly():\n" + str(e)
+        except Exception as e:  # the report must not hide the original problem
+            return f"Re-running the batch under detect_anomaly() failed: {e!r}"
+        return ("Re-running the batch under detect_anomaly() found no non-finite value: the "
+                "problem did not reproduce (a custom train_step, or randomness outside "
+                "shendu's generators?)")
+
+
+def _finite(a) -> bool:
+    return a.dtype.kind not in "fc" or bool(np.isfinite(a).all())
+
+
+def _snapshot(buffers, generators):
+    """What a batch changes besides the weights: buffers (running statistics) and the random
+    streams (dropout); cheap enough to take before every batch (a few microseconds)."""
+    return [(b, b.data.copy()) for b in buffers], [g.get_state() for g in generators]
+
+
+def _restore(saved, generators) -> None:
+    buffers, states = saved
+    for b, data in buffers:
+        if b.data.shape == data.shape and b.data.dtype == data.dtype:
+            b.data[...] = data
+        else:
+            b.data = data.copy()
+    if generators is not None:
+        for g, state in zip(generators, states):
+            g.set_state(state)
 
 
 class LambdaCallback(Callback):

@@ -1,11 +1,11 @@
-"""``model.summary()``: Keras's table of layers, output shapes and parameter counts."""
+"""``model.summary()``: Keras's table of layers, output shapes and parameter counts.
+
+The shapes come from ``shendu.nn.utils.shape_trace`` (one pass of zeros with hooks), so layers
+nested in blocks are listed too, indented under their block."""
 
 from __future__ import annotations
 
-import numpy as np
-
-from ..autograd import no_grad
-from ..tensor import Tensor
+from ..nn.utils.shape_trace import shape_trace
 
 __all__ = ["summary", "trace_shapes", "input_shape_of"]
 
@@ -32,24 +32,20 @@ def _param_bytes(n: int) -> str:
 
 
 def trace_shapes(model, input_shape) -> list:
-    """Run a batch of 2 zeros through ``model`` and record each child's output shape."""
-    records = []
-    handles = []
-    for name, child in model.named_children():
-        def hook(mod, inputs, out, name=name):
-            shape = tuple(out.shape) if hasattr(out, "shape") else None
-            records.append((name, mod, shape))
-        handles.append(child.register_forward_hook(hook))
-    was_training = model.training
-    model.eval()
-    try:
-        with no_grad():
-            model(Tensor(np.zeros((2,) + tuple(input_shape), dtype=np.float32)))
-    finally:
-        for h in handles:
-            h.remove()
-        model.train(was_training)
-    return records
+    """``(name, module, output shape)`` for each call of a child of ``model`` on a batch of 2
+    zeros (kept for callers of the flat form; ``shape_trace`` has every nested module)."""
+    rows = shape_trace(model, input_shape, batch_size=2, max_depth=1)
+    return [(r.path, r.module, r.output_shape if isinstance(r.output_shape, tuple) else None)
+            for r in rows]
+
+
+def _keras_shape(shape) -> str:
+    """(None, ...) for a tensor output (the batch axis is free); several outputs as a list."""
+    if shape is None:
+        return "?"
+    if isinstance(shape, list):
+        return "[" + ", ".join(_keras_shape(s) for s in shape) + "]"
+    return str((None,) + tuple(shape[1:])) if shape else "()"
 
 
 def summary(model, line_length: int = 65) -> str:
@@ -60,7 +56,7 @@ def summary(model, line_length: int = 65) -> str:
             "built. Build it by calling it on data, or give the first layer an input_shape "
             "argument (e.g. Dense(64, input_shape=(784,)))"
         )
-    records = trace_shapes(model, shape)
+    rows = shape_trace(model, shape, batch_size=2)
     cols = [int(line_length * f) for f in (0.45, 0.85, 1.0)]
     lines = [f'Model: "{getattr(model, "name", type(model).__name__.lower())}"',
              "_" * line_length]
@@ -82,15 +78,16 @@ def summary(model, line_length: int = 65) -> str:
     lines.append(row("Layer (type)", "Output Shape", "Param #"))
     lines.append("=" * line_length)
     seen = set()
-    for i, (name, mod, out_shape) in enumerate(records):
-        if id(mod) in seen:
+    shown = []
+    for r in rows:  # every module, nested ones indented under their block; shared ones once
+        if id(r.module) in seen:
             continue
-        seen.add(id(mod))
-        label = getattr(mod, "name", None) or name
-        n = sum(p.numel() for p in mod.parameters())
-        shape_s = "?" if out_shape is None else str((None,) + out_shape[1:])
-        lines.append(row(f"{label} ({type(mod).__name__})", shape_s, n))
-        if i < len(records) - 1:
+        seen.add(id(r.module))
+        shown.append(r)
+    for i, r in enumerate(shown):
+        label = "  " * (r.depth - 1) + r.name
+        lines.append(row(f"{label} ({r.kind})", _keras_shape(r.output_shape), r.params))
+        if i < len(shown) - 1 and (i + 1 == len(shown) or shown[i + 1].depth == 1):
             lines.append("")
     lines.append("=" * line_length)
     total = sum(p.numel() for p in model.parameters())

@@ -12,8 +12,10 @@ from collections.abc import Callable, Iterator
 
 import numpy as np
 
+from ..autograd import _state as _autograd_state
 from ..autograd import no_grad
 from ..backend import Device, as_dtype
+from ..errors import AnomalyError, _ModuleError, add_note, module_label, path_of
 from ..tensor import Tensor
 from .parameter import Parameter
 
@@ -28,6 +30,31 @@ class RemovableHandle:
 
     def remove(self) -> None:
         self._hooks.pop(self._key, None)
+
+
+_NOTE = "(raised in "
+
+
+def _annotate(exc: Exception, module) -> None:
+    """Tell an error leaving ``module.forward`` where it happened.
+
+    Called once per enclosing module as the error travels out, each time with a module one
+    level further out, so the path ends up complete: a layer's ``ShapeError`` gets its label
+    rewritten (``Linear 'encoder.fc2' expected ...``); any other error gets a note naming the
+    innermost module. Anomaly errors already carry the path recorded with the op.
+    """
+    if isinstance(exc, AnomalyError):
+        return
+    try:
+        if isinstance(exc, _ModuleError) and exc.module is not None:
+            exc.set_path(path_of(module, exc.module))
+            return
+        inner = exc.__dict__.get("_shendu_module")
+        if inner is None:
+            exc._shendu_module = inner = module
+        add_note(exc, f"{_NOTE}{module_label(inner, path_of(module, inner))})", _NOTE)
+    except Exception:  # pragma: no cover - the original error matters more than the note
+        pass
 
 
 class Module:
@@ -139,15 +166,29 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} must implement forward()")
 
     def __call__(self, *args, **kwargs):
-        for hook in self._forward_pre_hooks.values():
-            res = hook(self, args)
-            if res is not None:
-                args = res if isinstance(res, tuple) else (res,)
-        out = self.forward(*args, **kwargs)
-        for hook in self._forward_hooks.values():
-            res = hook(self, args, out)
-            if res is not None:
-                out = res
+        # Module paths cost nothing here: an error leaving forward() learns, frame by frame,
+        # where it happened (_annotate); only anomaly mode keeps a stack, which each op records
+        stack = _autograd_state.module_stack
+        if stack is not None:
+            stack.append(self)
+        try:
+            if self._forward_pre_hooks:
+                for hook in self._forward_pre_hooks.values():
+                    res = hook(self, args)
+                    if res is not None:
+                        args = res if isinstance(res, tuple) else (res,)
+            out = self.forward(*args, **kwargs)
+            if self._forward_hooks:
+                for hook in self._forward_hooks.values():
+                    res = hook(self, args, out)
+                    if res is not None:
+                        out = res
+        except Exception as exc:
+            _annotate(exc, self)
+            raise
+        finally:
+            if stack is not None:
+                stack.pop()
         return out
 
     def register_forward_hook(self, hook: Callable) -> RemovableHandle:

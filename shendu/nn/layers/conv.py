@@ -8,6 +8,7 @@ import math
 import numpy as np
 
 from ...backend import get_default_dtype
+from ...errors import ShapeError
 from .. import functional_conv as FC
 from .. import init as _init
 from ..module import Module
@@ -18,20 +19,72 @@ __all__ = ["Conv1d", "Conv2d", "ConvTranspose2d", "Conv1D", "Conv2D", "Conv2DTra
            "DepthwiseConv2D"]
 
 
+class _Shape:
+    """Stands in for an input where only its shape is known (``build(input_shape)``)."""
+
+    def __init__(self, shape):
+        self.shape = tuple(shape)
+        self.ndim = len(self.shape)
+
+
 def _pair(v):
     return (int(v), int(v)) if not isinstance(v, (tuple, list)) else tuple(int(a) for a in v)
 
 
-def _channels_error(kind, name, expected, x, axis, layout) -> ValueError:
-    got = x.shape[axis] if x.ndim > abs(axis) else None
+def _layout_shape(layout: str, rank: int, channels) -> str:
+    """The expected input shape in words: (N, 3, H, W), (N, H, W, 3), (N, 3, L), (N, L, 3)."""
+    spatial = {1: "L", 2: "H, W", 3: "D, H, W"}[rank]
+    return f"(N, {channels}, {spatial})" if layout == "NCHW" else f"(N, {spatial}, {channels})"
+
+
+def _channels_error(layer, expected: int, x, axis: int, layout: str, rank: int = 2):
+    """A convolution got the wrong channel count: say whether the layout looks swapped."""
+    shape = tuple(x.shape)
+    got = shape[axis] if len(shape) > abs(axis) else None
+    want = _layout_shape(layout, rank, expected)
     hint = ""
-    other = x.shape[-1] if layout == "NCHW" else (x.shape[1] if x.ndim > 1 else None)
-    if other == expected:
-        hint = (" — the channels seem to be on the other axis: this layer expects "
-                + ("channels-first (N, C, H, W)" if layout == "NCHW" else
-                   "channels-last (N, H, W, C)") + "; transpose the input or set data_format")
-    return ValueError(f"{kind} '{name}' expected {expected} input channels on axis {axis}, got "
-                      f"input of shape {tuple(x.shape)} ({got} there){hint}")
+    other = shape[-1] if layout == "NCHW" else (shape[1] if len(shape) > 1 else None)
+    if other == expected and got != expected:
+        if layout == "NCHW":
+            order = ", ".join(["0", str(len(shape) - 1)] + [str(i) for i in
+                                                            range(1, len(shape) - 1)])
+            fix = " or pass data_format='channels_last'" if hasattr(layer, "data_format") \
+                else ""
+            hint = ("the channels seem to be on the other axis (channels-last data): this "
+                    f"layer expects channels-first {_layout_shape('NCHW', rank, 'C')}; "
+                    f"transpose the input, e.g. x.permute({order}){fix}")
+        else:
+            hint = ("the channels seem to be on the other axis (channels-first data): this "
+                    f"layer expects channels-last {_layout_shape('NHWC', rank, 'C')}; "
+                    "transpose the input or pass data_format='channels_first'")
+    elif hasattr(layer, "in_channels") and got is not None and layout == "NCHW":
+        hint = (f"in_channels={got} would fit this input; or check the previous layer")
+    return ShapeError(layer, f"expected {expected} input channels on axis {axis}, i.e. input "
+                      f"of shape {want}, got shape {shape} ({got} there)", want, shape, hint)
+
+
+def _rank_error(layer, x, layout: str, rank: int, channels):
+    """A convolution got an input with the wrong number of dimensions."""
+    shape = tuple(x.shape)
+    want = _layout_shape(layout, rank, channels)
+    hint = ""
+    if len(shape) == rank + 1:
+        first = shape[0] if layout == "NCHW" else shape[-1]
+        if first == channels:
+            hint = ("a single sample without the batch axis? add it: x.unsqueeze(0) or "
+                    "x[None]")
+        elif layout == "NHWC":
+            dims = ", ".join(str(d) for d in shape[1:])
+            hint = (f"add the channel axis, e.g. x.reshape(-1, {dims}, 1) for grayscale "
+                    "images")
+        else:
+            hint = "add the channel axis, e.g. x.unsqueeze(1) for grayscale images"
+    elif len(shape) == rank + 3 and 1 in shape[:2]:
+        hint = "there is an extra axis of size 1: squeeze it"
+    c = "" if channels == "C" else f" with C={channels}"
+    return ShapeError(layer, f"expects a {rank + 2}-D input {_layout_shape(layout, rank, 'C')}"
+                      f"{c} (inputs with {rank + 2} dimensions), got shape {shape}", want, shape,
+                      hint)
 
 
 class _TorchConv(Module):
@@ -65,12 +118,9 @@ class _TorchConv(Module):
 
     def _check(self, x):
         if x.ndim != self.ndim + 2:
-            raise ValueError(f"{type(self).__name__} '{self._name or 'conv'}' expects a "
-                             f"{self.ndim + 2}-D input (N, C, {'L' if self.ndim == 1 else 'H, W'}"
-                             f"), got shape {tuple(x.shape)}")
+            raise _rank_error(self, x, "NCHW", self.ndim, self.in_channels)
         if x.shape[1] != self.in_channels:
-            raise _channels_error(type(self).__name__, self._name or "conv", self.in_channels,
-                                  x, 1, "NCHW")
+            raise _channels_error(self, self.in_channels, x, 1, "NCHW", self.ndim)
 
     def extra_repr(self) -> str:
         return (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
@@ -137,9 +187,10 @@ class ConvTranspose2d(Module):
             _init.uniform_(self.bias, -bound, bound)
 
     def forward(self, x):
-        if x.ndim != 4 or x.shape[1] != self.in_channels:
-            raise _channels_error("ConvTranspose2d", self._name or "deconv", self.in_channels,
-                                  x, 1, "NCHW")
+        if x.ndim != 4:
+            raise _rank_error(self, x, "NCHW", 2, self.in_channels)
+        if x.shape[1] != self.in_channels:
+            raise _channels_error(self, self.in_channels, x, 1, "NCHW")
         return FC.conv_transpose2d(x, self.weight, self.bias, self.stride, self.padding,
                                    self.output_padding, 1, self.dilation)
 
@@ -191,9 +242,7 @@ class _KerasConv(Layer):
 
     def build(self, input_shape) -> None:
         if len(input_shape) != self.rank + 2:
-            raise ValueError(f"{type(self).__name__} '{self.name}' expects inputs with "
-                             f"{self.rank + 2} dimensions (batch, {'spatial, ' * self.rank}"
-                             f"channels), got shape {tuple(input_shape)}")
+            raise _rank_error(self, _Shape(input_shape), self.layout, self.rank, "C")
         c = input_shape[self.channel_axis]
         if c is None or c % self.groups:
             raise ValueError(f"{type(self).__name__} '{self.name}': input channels {c} must be "
@@ -209,14 +258,9 @@ class _KerasConv(Layer):
     def _check(self, x):
         if x.ndim != self.rank + 2 or x.shape[self.channel_axis] != self.in_channels:
             if x.ndim != self.rank + 2:
-                hint = ""
-                if x.ndim == self.rank + 1:
-                    hint = (": add the channel axis, e.g. x.reshape(-1, 28, 28, 1) for "
-                            "grayscale images")
-                raise ValueError(f"{type(self).__name__} '{self.name}' expects inputs with "
-                                 f"{self.rank + 2} dimensions, got shape {tuple(x.shape)}{hint}")
-            raise _channels_error(type(self).__name__, self.name, self.in_channels, x,
-                                  self.channel_axis, self.layout)
+                raise _rank_error(self, x, self.layout, self.rank, self.in_channels)
+            raise _channels_error(self, self.in_channels, x, self.channel_axis, self.layout,
+                                  self.rank)
 
     def compute_output_shape(self, input_shape):
         sp_axes = range(1, 1 + self.rank) if self.layout == "NHWC" else range(2, 2 + self.rank)

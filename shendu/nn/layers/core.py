@@ -8,6 +8,7 @@ import numpy as np
 
 from ... import functional as _f
 from ...backend import get_default_dtype
+from ...errors import ShapeError
 from ...ops import fused
 from .. import activations
 from .. import functional as F
@@ -20,20 +21,29 @@ __all__ = ["Linear", "Dense", "Flatten", "Dropout", "Identity", "InputLayer", "I
            "Lambda", "Activation"]
 
 
-def _features_error(kind: str, name: str, expected: int, x) -> ValueError:
+def _features_error(layer, expected: int, x) -> ShapeError:
+    """Linear/Dense got a last dimension other than ``expected``; guess why."""
     shape = tuple(x.shape)
-    want = f"(batch, {expected})" if len(shape) <= 2 else f"(..., {expected})"
-    hint = "check the previous layer"
-    if len(shape) > 2:
-        hint = (f"the input has {len(shape)} dimensions: add a Flatten layer before it "
-                f"(it would then have {int(np.prod(shape[1:]))} features)")
-    elif len(shape) == 2 and kind == "Linear":
-        hint = f"in_features={shape[-1]} would fit this input; or check the previous layer"
-    elif len(shape) == 2:
+    kind = type(layer).__name__
+    want = ("(*, " if kind == "Linear" else "(batch, " + ("..., " if len(shape) > 2 else "")) \
+        + f"{expected})"
+    per_sample = int(np.prod(shape[1:])) if len(shape) > 1 else None
+    if len(shape) > 2 and per_sample == expected:
+        hint = (f"the input has {len(shape)} dimensions: add a Flatten layer before it (it "
+                f"would then have {per_sample} features, which fits)")
+    elif len(shape) > 2:
+        hint = (f"the input has {len(shape)} dimensions: add a Flatten layer before it (it "
+                f"would then have {per_sample} features"
+                + (f": use in_features={per_sample})" if kind == "Linear" else
+                   "; check the previous layers)"))
+    elif kind == "Linear" and shape:
+        hint = (f"in_features={shape[-1]} would fit this input: nn.Linear({shape[-1]}, "
+                f"{layer.out_features}); or check the previous layer")
+    else:
         hint = (f"check the previous layer (this layer was built for {expected} features by "
                 "its first call or input_shape)")
-    return ValueError(f"{kind} '{name}' expected input of shape {want} ({expected} features "
-                      f"in the last dimension), got shape {shape}; {hint}")
+    return ShapeError(layer, f"expected input of shape {want} ({expected} features in the "
+                      f"last dimension), got shape {shape}", want, shape, hint)
 
 
 class Linear(Module):
@@ -76,7 +86,7 @@ class Linear(Module):
 
     def forward(self, x):
         if x.shape[-1:] != (self.in_features,):
-            raise _features_error("Linear", self._name or "linear", self.in_features, x)
+            raise _features_error(self, self.in_features, x)
         return fused.Linear.apply(x, self.weight, self.bias, w_layout="out_in")
 
     def extra_repr(self) -> str:
@@ -135,7 +145,7 @@ class Dense(Layer):
 
     def forward(self, x):
         if x.shape[-1] != self.in_features:
-            raise _features_error("Dense", self.name, self.in_features, x)
+            raise _features_error(self, self.in_features, x)
         if self.activation_name == "relu":  # bias + ReLU fused into the GEMM's output
             return fused.Linear.apply(x, self.kernel, self.bias, w_layout="in_out",
                                       activation="relu")
@@ -162,6 +172,13 @@ class Flatten(Layer):
         self.start_dim, self.end_dim = start_dim, end_dim
 
     def forward(self, x):
+        if not -x.ndim <= self.start_dim < max(x.ndim, 1):
+            want = "(batch, ...)" if self.start_dim == 1 else f"({self.start_dim + 1}+ dims)"
+            raise ShapeError(self, f"flattens axes {self.start_dim}..{self.end_dim}, so it "
+                             f"expects inputs with more than {self.start_dim} dimensions "
+                             f"{want}, got shape {tuple(x.shape)}", want, tuple(x.shape),
+                             "the input is already flat: drop this Flatten, or add the batch "
+                             "axis (x[None]) for a single sample")
         return _f.flatten(x, self.start_dim, self.end_dim)
 
     def compute_output_shape(self, input_shape):

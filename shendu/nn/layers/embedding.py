@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...backend import get_default_dtype
+from ...errors import LayerIndexError, LayerTypeError
 from ...ops import movement as M
 from ...tensor import as_tensor_data
 from .. import init as _init
@@ -19,15 +20,25 @@ def _indices(layer, x, n: int) -> np.ndarray:
     idx = as_tensor_data(x)
     if idx.dtype.kind == "f":
         if not np.all(idx == np.round(idx)):
-            raise TypeError(f"{type(layer).__name__} '{layer.name}' expects integer indices, "
-                            f"got fractional values of dtype {idx.dtype}")
+            hint = ""
+            if idx.ndim >= 2 and np.all((idx == 0) | (idx == 1)):
+                hint = ("these look like one-hot vectors: pass the token ids instead "
+                        "(x.argmax(-1)), or use a Linear/Dense layer on one-hot inputs")
+            raise LayerTypeError(layer, f"expects integer indices, got fractional values of "
+                                 f"dtype {idx.dtype} in an input of shape {tuple(idx.shape)}",
+                                 hint)
         idx = idx.astype(np.int64)
     elif idx.dtype.kind not in "iu":
-        raise TypeError(f"{type(layer).__name__} '{layer.name}' expects integer indices, got "
-                        f"dtype {idx.dtype}")
+        raise LayerTypeError(layer, f"expects integer indices, got dtype {idx.dtype} in an "
+                             f"input of shape {tuple(idx.shape)}")
     if idx.size and (idx.min() < 0 or idx.max() >= n):
-        raise IndexError(f"{type(layer).__name__} '{layer.name}': index {int(idx.max())} is "
-                         f"out of range for {n} embeddings (valid: 0..{n - 1})")
+        bad = int(idx.max()) if idx.max() >= n else int(idx.min())
+        hint = (f"the table needs at least {int(idx.max()) + 1} rows for this input "
+                f"(num_embeddings / input_dim = vocabulary size)" if bad >= n else
+                "negative ids are not allowed")
+        raise LayerIndexError(layer, f"index {bad} is out of range for {n} embeddings "
+                              f"(valid: 0..{n - 1}), in an input of shape {tuple(idx.shape)}",
+                              hint)
     return idx
 
 

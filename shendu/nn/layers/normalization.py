@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...backend import get_default_dtype
+from ...errors import ShapeError
 from ...tensor import Tensor
 from .. import functional_conv as FC
 from ..parameter import Parameter
@@ -35,20 +36,33 @@ class _BatchNorm(Layer):
             self.running_mean = self.running_var = None
 
     def forward(self, x):
-        if x.ndim not in self.expected_dims:
-            raise ValueError(f"{type(self).__name__} '{self._name or 'bn'}' expects inputs with "
-                             f"{' or '.join(map(str, self.expected_dims))} dimensions "
-                             f"(N, C, ...), got shape {tuple(x.shape)}")
-        if x.shape[1] != self.num_features:
-            raise ValueError(f"{type(self).__name__} '{self._name or 'bn'}' expected "
-                             f"{self.num_features} channels on axis 1, got input of shape "
-                             f"{tuple(x.shape)}")
+        if x.ndim not in self.expected_dims or x.shape[1] != self.num_features:
+            raise self._shape_error(x)
         use_batch = self.training or not self.track_running_stats
         if self.training and self.track_running_stats:
             self.num_batches_tracked.data += 1
         return FC.batch_norm(x, self.running_mean if self.track_running_stats else None,
                              self.running_var if self.track_running_stats else None,
                              self.weight, self.bias, use_batch, self.momentum, self.eps, axis=1)
+
+    def _shape_error(self, x) -> ShapeError:
+        shape, c = tuple(x.shape), self.num_features
+        want = " or ".join(f"(N, {c}" + ", L" * (n - 2) + ")" if n < 4 else f"(N, {c}, H, W)"
+                           for n in self.expected_dims)
+        if x.ndim not in self.expected_dims:
+            fit = {2: "BatchNorm1d", 3: "BatchNorm1d", 4: "BatchNorm2d"}.get(x.ndim)
+            hint = f"use {fit}({c}) for {x.ndim}-D inputs" if fit else ""
+            return ShapeError(self, f"expects inputs with "
+                              f"{' or '.join(map(str, self.expected_dims))} dimensions {want}, "
+                              f"got shape {shape}", want, shape, hint)
+        if shape[-1] == c and x.ndim > 2:
+            hint = ("the channels seem to be on the last axis (channels-last data): this layer "
+                    "normalizes axis 1 (N, C, ...); transpose the input")
+        else:
+            hint = (f"num_features={shape[1]} would fit this input: "
+                    f"{type(self).__name__}({shape[1]}); or check the previous layer")
+        return ShapeError(self, f"expected {c} channels on axis 1, i.e. input of shape {want}, "
+                          f"got shape {shape}", want, shape, hint)
 
     def extra_repr(self) -> str:
         return f"{self.num_features}, eps={self.eps}, momentum={self.momentum}"
@@ -107,9 +121,13 @@ class BatchNormalization(Layer):
     def forward(self, x):
         ax = self.axis % x.ndim
         if x.shape[ax] != self.num_features:
-            raise ValueError(f"BatchNormalization '{self.name}' expected {self.num_features} "
-                             f"features on axis {self.axis}, got input of shape "
-                             f"{tuple(x.shape)}")
+            shape = tuple(x.shape)
+            hint = ("the features seem to be on axis 1 (channels-first data): pass axis=1"
+                    if x.ndim > 2 and shape[1] == self.num_features else
+                    "check the previous layer (this layer was built by its first call or "
+                    "input_shape)")
+            raise ShapeError(self, f"expected {self.num_features} features on axis "
+                             f"{self.axis}, got input of shape {shape}", None, shape, hint)
         return FC.batch_norm(x, self.moving_mean, self.moving_variance, self.gamma, self.beta,
                              self.training, 1.0 - self.momentum, self.epsilon, axis=ax,
                              unbiased_running=False)
@@ -134,6 +152,14 @@ class LayerNorm(Layer):
         self.bias = Parameter(np.zeros(shape, dt)) if elementwise_affine and bias else None
 
     def forward(self, x):
+        k = len(self.normalized_shape)
+        if tuple(x.shape[x.ndim - k:]) != self.normalized_shape:
+            want = "(*, " + ", ".join(map(str, self.normalized_shape)) + ")"
+            raise ShapeError(self, f"expected input of shape {want} (ending with "
+                             f"normalized_shape {self.normalized_shape}), got shape "
+                             f"{tuple(x.shape)}", want, tuple(x.shape),
+                             f"LayerNorm({x.shape[-1]}) would fit the last axis of this input"
+                             if x.ndim else "")
         return FC.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
 
     def get_config(self) -> dict:
@@ -181,6 +207,11 @@ class GroupNorm(Layer):
         self.bias = Parameter(np.zeros(num_channels, dt)) if affine else None
 
     def forward(self, x):
+        if x.ndim < 2 or x.shape[1] != self.num_channels:
+            want = f"(N, {self.num_channels}, *)"
+            raise ShapeError(self, f"expected {self.num_channels} channels on axis 1, i.e. "
+                             f"input of shape {want}, got shape {tuple(x.shape)}", want,
+                             tuple(x.shape), "check the previous layer")
         return FC.group_norm(x, self.num_groups, self.weight, self.bias, self.eps)
 
     def get_config(self) -> dict:

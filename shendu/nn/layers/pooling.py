@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ... import functional as _f
+from ...errors import ShapeError
 from .. import functional_conv as FC
 from .base import Layer
 
@@ -10,6 +11,24 @@ __all__ = ["MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d", "AdaptiveAvgPool2
            "AdaptiveMaxPool2d", "MaxPooling1D", "MaxPooling2D", "AveragePooling1D",
            "AveragePooling2D", "GlobalAveragePooling1D", "GlobalAveragePooling2D",
            "GlobalMaxPooling1D", "GlobalMaxPooling2D"]
+
+
+def _rank_error(layer, x, rank: int, layout: str = "NCHW") -> ShapeError:
+    """A pooling layer got an input with the wrong number of dimensions."""
+    shape = tuple(x.shape)
+    spatial = {1: "L", 2: "H, W"}[rank]
+    want = f"(N, C, {spatial})" if layout == "NCHW" else f"(N, {spatial}, C)"
+    hint = ""
+    if len(shape) == rank + 1:
+        hint = ("add the missing batch axis (x[None]) or channel axis "
+                f"(x.unsqueeze({1 if layout == 'NCHW' else -1}))")
+    elif len(shape) < rank + 1:
+        hint = "flat vectors need reshaping first (e.g. a Reshape layer)"
+    elif len(shape) == rank + 3:
+        hint = (f"this is a {rank + 1}-D pooling input: use the {rank + 1}-D layer or drop an "
+                "axis")
+    return ShapeError(layer, f"expects inputs with {rank + 2} dimensions {want}, got shape "
+                      f"{shape}", want, shape, hint)
 
 
 def _pooled_len(n, k, s, p, d=1, ceil_mode=False):
@@ -52,6 +71,8 @@ class MaxPool2d(Layer):
         self.dilation, self.ceil_mode = dilation, ceil_mode
 
     def forward(self, x):
+        if x.ndim != 4:
+            raise _rank_error(self, x, 2)
         return FC.max_pool2d(x, self.kernel_size, self.stride, self.padding, self.dilation,
                              self.ceil_mode)
 
@@ -75,6 +96,8 @@ class AvgPool2d(Layer):
         self.ceil_mode, self.count_include_pad = ceil_mode, count_include_pad
 
     def forward(self, x):
+        if x.ndim != 4:
+            raise _rank_error(self, x, 2)
         return FC.avg_pool2d(x, self.kernel_size, self.stride, self.padding, self.ceil_mode,
                              self.count_include_pad)
 
@@ -94,6 +117,8 @@ class MaxPool1d(Layer):
         self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
 
     def forward(self, x):
+        if x.ndim != 3:
+            raise _rank_error(self, x, 1)
         return FC.max_pool1d(x, self.kernel_size, self.stride, self.padding)
 
     def compute_output_shape(self, input_shape):
@@ -106,6 +131,8 @@ class MaxPool1d(Layer):
 
 class AvgPool1d(MaxPool1d):
     def forward(self, x):
+        if x.ndim != 3:
+            raise _rank_error(self, x, 1)
         return FC.avg_pool1d(x, self.kernel_size, self.stride, self.padding)
 
 
@@ -117,6 +144,8 @@ class AdaptiveAvgPool2d(Layer):
         self.output_size = output_size
 
     def forward(self, x):
+        if x.ndim != 4:
+            raise _rank_error(self, x, 2)
         return FC.adaptive_avg_pool2d(x, self.output_size)
 
     def compute_output_shape(self, input_shape):
@@ -130,6 +159,8 @@ class AdaptiveAvgPool2d(Layer):
 
 class AdaptiveMaxPool2d(AdaptiveAvgPool2d):
     def forward(self, x):
+        if x.ndim != 4:
+            raise _rank_error(self, x, 2)
         return FC.adaptive_max_pool2d(x, self.output_size)
 
 
@@ -157,8 +188,7 @@ class _KerasPool(Layer):
 
     def forward(self, x):
         if x.ndim != self.rank + 2:
-            raise ValueError(f"{type(self).__name__} '{self.name}' expects inputs with "
-                             f"{self.rank + 2} dimensions, got shape {tuple(x.shape)}")
+            raise _rank_error(self, x, self.rank, FC.layout_of(self.data_format))
         k, s = self._args()
         layout = FC.layout_of(self.data_format)
         if self.rank == 1:
@@ -222,8 +252,7 @@ class _GlobalPool(Layer):
 
     def forward(self, x):
         if x.ndim != self.rank + 2:
-            raise ValueError(f"{type(self).__name__} '{self.name}' expects inputs with "
-                             f"{self.rank + 2} dimensions, got shape {tuple(x.shape)}")
+            raise _rank_error(self, x, self.rank, FC.layout_of(self.data_format))
         first = 1 if FC.layout_of(self.data_format) == "NHWC" else 2
         axes = tuple(range(first, first + self.rank))
         if self.reduce == "mean":

@@ -11,6 +11,7 @@ import numpy as np
 
 from ... import functional as _f
 from ...backend import get_default_dtype
+from ...errors import ShapeError
 from ...ops import recurrent as R
 from ...tensor import Tensor, as_tensor_data
 from .. import functional as F
@@ -138,20 +139,15 @@ class _RNNBase(Module):
         x = input.data if packed else input
         batch_first = input.batch_first if packed else self.batch_first
         unbatched = x.ndim == 2
+        if x.ndim not in (2, 3) or x.shape[-1] != self.input_size:
+            raise self._input_error(x, batch_first)
         if unbatched:
             x = _f.unsqueeze(x, 1)
-        elif x.ndim != 3:
-            raise ValueError(f"{self.mode} expects input of shape (T, N, {self.input_size})"
-                             f"{' with batch_first' if batch_first else ''}, got "
-                             f"{tuple(x.shape)}")
         if batch_first and not unbatched:
             x = _f.transpose(x, 0, 1)
-        if x.shape[-1] != self.input_size:
-            raise ValueError(f"{self.mode} expected input_size={self.input_size} features, got "
-                             f"input of shape {tuple(input.shape if not packed else x.shape)}")
         n = x.shape[1]
         dirs = 2 if self.bidirectional else 1
-        h0, c0 = self._initial_state(hx, n, dirs, x.dtype, unbatched)
+        h0, c0 = self._initial_state(hx, n, dirs, x.dtype, unbatched, batch_first)
         hs, cs = [], []
         for layer in range(self.num_layers):
             outs = []
@@ -180,7 +176,28 @@ class _RNNBase(Module):
             return out, (h_n, _f.squeeze(c_n, 1) if unbatched else c_n)
         return out, h_n
 
-    def _initial_state(self, hx, n, dirs, dtype, unbatched):
+    def _input_error(self, x, batch_first: bool) -> ShapeError:
+        shape, f = tuple(x.shape), self.input_size
+        want = f"(N, T, {f})" if batch_first else f"(T, N, {f})"
+        hint = ""
+        if x.ndim == 1:
+            hint = ("a single sequence of scalars? add the feature axis (x.reshape(-1, 1), "
+                    "with input_size=1) and a batch axis")
+        elif x.ndim == 4 and 1 in shape:
+            hint = "there is an extra axis of size 1: squeeze it"
+        elif x.ndim > 3:
+            hint = "image-like input: flatten each time step's features first"
+        elif x.ndim == 3 and shape[1] == f:
+            hint = ("the features seem to be on axis 1 (channels-first (N, C, L) data, e.g. "
+                    "from a Conv1d): x.transpose(1, 2) gives (N, L, C) for batch_first=True")
+        elif x.ndim in (2, 3):
+            hint = (f"input_size={shape[-1]} would fit this input: {self.mode}"
+                    f"({shape[-1]}, {self.hidden_size}); or check the previous layer")
+        body = (f"expected input of shape {want} (or unbatched (T, {f})) with "
+                f"input_size={f} features, got shape {shape}")
+        return ShapeError(self, body, want, shape, hint)
+
+    def _initial_state(self, hx, n, dirs, dtype, unbatched, batch_first=False):
         k = self.num_layers * dirs
         zeros = Tensor(np.zeros((k, n, self.hidden_size), dtype))
         if hx is None:
@@ -196,8 +213,20 @@ class _RNNBase(Module):
                 continue
             want = (k, self.hidden_size) if unbatched else (k, n, self.hidden_size)
             if tuple(s.shape) != want:
-                raise ValueError(f"{self.mode}: {name} must have shape {want}, got "
-                                 f"{tuple(s.shape)}")
+                got = tuple(s.shape)
+                hint = ""
+                if len(got) == 3 and got[0] == k and got[2] == self.hidden_size:
+                    hint = (f"the input's batch size reads as {n} but {name} has batch "
+                            f"{got[1]}: " + ("with batch_first=True the input is (N, T, F)"
+                                             if batch_first else
+                                             "is the input (N, T, F)? then pass "
+                                             "batch_first=True") +
+                            f"; {name} is always (num_layers * directions, N, hidden_size)")
+                elif len(got) == 3 and got[1] == k and got[0] == n:
+                    hint = (f"{name} is (num_layers * directions, N, hidden_size) even with "
+                            "batch_first=True: transpose it")
+                raise ShapeError(self, f"{name} must have shape {want}, got {got}", want, got,
+                                 hint)
         if unbatched:
             h0 = _f.unsqueeze(h0, 1)
             c0 = None if c0 is None else _f.unsqueeze(c0, 1)
@@ -282,9 +311,15 @@ class _CellBase(Module):
     def forward(self, input, hx=None):
         unbatched = input.ndim == 1
         x = _f.unsqueeze(input, 0) if unbatched else input
-        if x.shape[-1] != self.input_size:
-            raise ValueError(f"{type(self).__name__} expected input_size={self.input_size}, "
-                             f"got input of shape {tuple(input.shape)}")
+        if x.ndim != 2 or x.shape[-1] != self.input_size:
+            want = f"(N, {self.input_size})"
+            got = tuple(input.shape)
+            hint = ("a cell takes one time step (N, input_size); loop over the time axis or "
+                    f"use nn.{self.mode}" if x.ndim == 3 else
+                    f"input_size={got[-1]} would fit this input" if got else "")
+            raise ShapeError(self, f"expected input of shape {want} or ({self.input_size},) "
+                             f"with input_size={self.input_size}, got shape {got}", want, got,
+                             hint)
         n = x.shape[0]
         zeros = Tensor(np.zeros((n, self.hidden_size), x.dtype))
         if self.mode == "LSTM":

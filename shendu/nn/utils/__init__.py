@@ -1,4 +1,5 @@
-"""``shendu.nn.utils``: gradient clipping, parameter/vector conversion, ``rnn`` helpers."""
+"""``shendu.nn.utils``: gradient clipping, parameter/vector conversion, ``rnn`` helpers and
+``shape_trace`` (every layer's output shape without real data)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,10 @@ import numpy as np
 from ...optim.clip import clip_grad_norm_, clip_grad_value_
 from ...tensor import Tensor
 from . import rnn
+from .shape_trace import ShapeTrace, shape_trace
 
 __all__ = ["clip_grad_norm_", "clip_grad_value_", "parameters_to_vector",
-           "vector_to_parameters", "rnn"]
+           "vector_to_parameters", "rnn", "shape_trace", "ShapeTrace"]
 
 
 def parameters_to_vector(parameters) -> Tensor:
