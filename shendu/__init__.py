@@ -96,7 +96,8 @@ backends = _Backends()
 
 
 _SUBMODULES = ("nn", "optim", "data", "utils", "models", "keras", "io", "metrics", "testing",
-               "cli", "checkpoint")
+               "cli", "checkpoint", "model_selection", "text", "vision", "regularizers",
+               "constraints")
 
 
 def __getattr__(name: str):

@@ -8,6 +8,7 @@ from . import (
     activations,
     backend,
     callbacks,
+    constraints,
     datasets,
     initializers,
     layers,
@@ -15,12 +16,15 @@ from . import (
     metrics,
     models,
     optimizers,
+    preprocessing,
+    regularizers,
     utils,
 )
 from .models import Model, Sequential, load_model
 
-__all__ = ["activations", "backend", "callbacks", "datasets", "initializers", "layers",
-           "losses", "metrics", "models", "optimizers", "utils", "Model", "Sequential",
-           "load_model", "Input"]
+__all__ = ["activations", "backend", "callbacks", "constraints", "datasets", "initializers",
+           "layers", "losses", "metrics", "models", "optimizers", "preprocessing",
+           "regularizers", "utils", "Model",
+           "Sequential", "load_model", "Input"]
 
 Input = layers.Input

@@ -4,6 +4,8 @@ from ..nn.layers import (
     ELU,
     GELU,
     Activation,
+    ActivityRegularization,
+    AlphaDropout,
     AveragePooling1D,
     AveragePooling2D,
     BatchNormalization,
@@ -15,6 +17,8 @@ from ..nn.layers import (
     DepthwiseConv2D,
     Dropout,
     Flatten,
+    GaussianDropout,
+    GaussianNoise,
     GlobalAveragePooling1D,
     GlobalAveragePooling2D,
     GlobalMaxPooling1D,
@@ -38,7 +42,10 @@ from ..nn.layers import (
     Rescaling,
     Reshape,
     Softmax,
+    SpatialDropout1D,
     SpatialDropout2D,
+    SpatialDropout3D,
+    TimeDistributed,
     UpSampling2D,
     ZeroPadding2D,
 )
@@ -46,8 +53,10 @@ from ..nn.layers import KerasEmbedding as Embedding
 from ..nn.layers import KerasGRU as GRU
 from ..nn.layers import KerasLSTM as LSTM
 from ..nn.layers import KerasSimpleRNN as SimpleRNN
+from ..text import TextVectorization
 
-__all__ = ["Embedding", "SimpleRNN", "LSTM", "GRU", "Bidirectional",
+__all__ = ["Embedding", "SimpleRNN", "LSTM", "GRU", "Bidirectional", "TimeDistributed",
+           "TextVectorization",
            "Dense", "Dropout", "Flatten", "Activation", "Input", "InputLayer", "Lambda",
            "Layer", "ReLU", "LeakyReLU", "ELU", "GELU", "Softmax", "Identity", "Conv1D",
            "Conv2D", "Conv2DTranspose", "DepthwiseConv2D", "MaxPooling1D", "MaxPooling2D",
@@ -55,7 +64,9 @@ __all__ = ["Embedding", "SimpleRNN", "LSTM", "GRU", "Bidirectional",
            "GlobalAveragePooling2D", "GlobalMaxPooling1D", "GlobalMaxPooling2D",
            "BatchNormalization", "LayerNormalization", "Reshape", "Permute", "ZeroPadding2D",
            "UpSampling2D", "SpatialDropout2D", "MaxPool2D", "AvgPool2D", "Rescaling",
-           "RandomFlip", "RandomRotation", "RandomTranslation", "RandomZoom", "RandomContrast"]
+           "RandomFlip", "RandomRotation", "RandomTranslation", "RandomZoom", "RandomContrast",
+           "SpatialDropout1D", "SpatialDropout3D", "AlphaDropout", "GaussianNoise",
+           "GaussianDropout", "ActivityRegularization"]
 
 MaxPool2D = MaxPooling2D
 AvgPool2D = AveragePooling2D

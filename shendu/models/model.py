@@ -10,12 +10,13 @@ import numpy as np
 
 from .. import metrics as metrics_mod
 from ..autograd import no_grad
+from ..constraints import apply_constraints
 from ..nn import losses as losses_mod
 from ..nn.module import Module
 from ..tensor import Tensor
 from .adapter import make_batches, to_input
 from .backup import FitRun
-from .callbacks import CallbackList, History, ProgbarLogger
+from .callbacks import CallbackList, History, ProgbarLogger, _fmt_logs
 from .summary import summary as _summary
 
 __all__ = ["Model"]
@@ -85,7 +86,8 @@ class Model(Module):
             shape = self._known_input_shape()
             if shape is None:
                 return False
-            x = np.zeros((1,) + tuple(shape), dtype=np.float32)
+            # a free dimension (a sequence's length) is built with one step
+            x = np.zeros((1,) + tuple(1 if d is None else d for d in shape), dtype=np.float32)
         was_training = self.training
         self.eval()  # no running statistics or dropout noise from the build pass
         try:
@@ -134,6 +136,9 @@ class Model(Module):
         return loss
 
     def regularization_losses(self) -> list:
+        """The layers' regularization penalties (scalar Tensors in the graph): kernel and bias
+        regularizers, and activity penalties of the last forward pass. In a PyTorch-style loop:
+        ``loss = criterion(model(x), y) + sum(model.regularization_losses())``."""
         out = []
         for m in self.modules():
             fn = getattr(m, "regularization_loss", None)
@@ -142,6 +147,16 @@ class Model(Module):
                 if r is not None:
                     out.append(r)
         return out
+
+    @property
+    def losses(self) -> list:
+        """Keras's ``model.losses``: the layers' regularization penalties (Tensors)."""
+        return self.regularization_losses()
+
+    def _apply_constraints(self) -> None:
+        """Project constrained weights (``kernel_constraint``, ...) after an optimizer step,
+        as Keras does."""
+        apply_constraints(self)
 
     def _sample_weight(self, y, sw, class_weight):
         if class_weight is None:
@@ -163,6 +178,7 @@ class Model(Module):
         self.optimizer.zero_grad()
         loss.backward()
         self.optimizer.step()
+        self._apply_constraints()
         return self._update_metrics(loss, y, y_pred, sw)
 
     def test_step(self, batch) -> dict:
@@ -300,7 +316,7 @@ class Model(Module):
         verbose = 1 if verbose == "auto" else int(verbose)
         if verbose:
             n = len(batches)
-            print(f"{n}/{n} - " + " - ".join(f"{k}: {v:.4f}" for k, v in logs.items()))
+            print(f"{n}/{n} - " + _fmt_logs(logs))
         if return_dict:
             return logs
         vals = list(logs.values())

@@ -6,10 +6,9 @@ else, so loading a model can never import or run code named by the file.
 
 from __future__ import annotations
 
+import json
 import math
 from collections import OrderedDict
-
-import numpy as np
 
 from ..nn import layers as L
 from ..nn.containers import Sequential as NNSequential
@@ -39,9 +38,16 @@ REGISTRY = {
     "Reshape": L.Reshape, "Permute": L.Permute, "ZeroPadding2D": L.ZeroPadding2D,
     "UpSampling2D": L.UpSampling2D, "Upsample": L.Upsample, "Dropout2d": L.Dropout2d,
     "SpatialDropout2D": L.SpatialDropout2D, "Rescaling": L.Rescaling,
+    "Dropout1d": L.Dropout1d, "Dropout3d": L.Dropout3d, "SpatialDropout1D": L.SpatialDropout1D,
+    "SpatialDropout3D": L.SpatialDropout3D, "AlphaDropout": L.AlphaDropout,
+    "FeatureAlphaDropout": L.FeatureAlphaDropout, "GaussianNoise": L.GaussianNoise,
+    "GaussianDropout": L.GaussianDropout, "ActivityRegularization": L.ActivityRegularization,
     "RandomFlip": L.RandomFlip, "RandomRotation": L.RandomRotation,
     "RandomTranslation": L.RandomTranslation, "RandomZoom": L.RandomZoom,
     "RandomContrast": L.RandomContrast,
+    "TimeDistributed": L.TimeDistributed, "Embedding": L.Embedding,
+    "KerasEmbedding": L.KerasEmbedding, "KerasSimpleRNN": L.KerasSimpleRNN,
+    "KerasLSTM": L.KerasLSTM, "KerasGRU": L.KerasGRU, "Bidirectional": L.Bidirectional,
 }
 
 _JSON_SCALARS = (str, int, float, bool, type(None))
@@ -66,6 +72,8 @@ def layer_config(layer) -> dict:
             "architecture cannot be rebuilt from a file. Save the weights instead "
             "(shendu.save(model.state_dict(), path)) and rebuild the model in code.")
     cfg = layer.get_config()
+    if name == "TimeDistributed":  # the wrapped layer must be a registered one as well
+        cfg["layer"] = layer_config(layer.layer)
     if name == "Activation" and cfg.get("activation") is None:
         raise TypeError("model.save(): an Activation with a custom function cannot be saved")
     if name == "Dense" and cfg.get("activation") is None:
@@ -78,13 +86,19 @@ _OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop", "adagrad", "adadelta")
 
 
 def _builtin_metric(metric, loss_name) -> bool:
-    """True when ``metrics.get(metric.name)`` rebuilds the same metric."""
+    """True when ``metrics.get(metric.name)`` rebuilds the same metric, settings included
+    (an ``F1Score(average="micro")`` is not the default ``F1Score``)."""
     from .. import metrics as metrics_mod
 
+    def settings(m):
+        cfg = m.get_config() if hasattr(m, "get_config") else {}
+        return json.dumps(cfg, sort_keys=True, default=repr)
+
     try:
-        return type(metrics_mod.get(metric.name, loss_name)) is type(metric)
+        rebuilt = metrics_mod.get(metric.name, loss_name)
     except (ValueError, TypeError):
         return False
+    return type(rebuilt) is type(metric) and settings(rebuilt) == settings(metric)
 
 
 def _compile_config(model) -> dict | None:
@@ -131,9 +145,10 @@ _MAX_INPUT_ELEMENTS = 1 << 26  # the build pass runs one sample of this shape
 
 
 def _is_shape(shape) -> bool:
+    """A per-sample shape: positive sizes, or None for a free one (a sequence's length)."""
     return isinstance(shape, list) and all(
-        isinstance(d, int) and not isinstance(d, bool) and 0 < d < 1 << 24 for d in shape) \
-        and math.prod(shape) <= _MAX_INPUT_ELEMENTS
+        d is None or isinstance(d, int) and not isinstance(d, bool) and 0 < d < 1 << 24
+        for d in shape) and math.prod(d for d in shape if d is not None) <= _MAX_INPUT_ELEMENTS
 
 
 def _ints(value):
@@ -177,6 +192,10 @@ def _torch_shapes(name: str, cfg: dict) -> dict:
     if name == "GroupNorm":
         c = (cfg.get("num_channels"),)
         return {"weight": c, "bias": c} if cfg.get("affine", True) else {}
+    if name == "Embedding":
+        return {"weight": (cfg.get("num_embeddings"), cfg.get("embedding_dim"))}
+    if name == "KerasEmbedding":  # allocated in the constructor, like the PyTorch layers
+        return {"embeddings": (cfg.get("input_dim"), cfg.get("output_dim"))}
     return {}
 
 
@@ -186,13 +205,24 @@ _KERAS_KERNEL = {  # Keras layers: which kernel dims the config fixes (checked a
     "Conv2D": lambda c: tuple(c.get("kernel_size", [])) + (None, c.get("filters")),
     "Conv2DTranspose": lambda c: tuple(c.get("kernel_size", [])) + (c.get("filters"), None),
     "DepthwiseConv2D": lambda c: tuple(c.get("kernel_size", [])) + (1, None),
+    "KerasSimpleRNN": lambda c: (None, _gates(c, 1)),
+    "KerasLSTM": lambda c: (None, _gates(c, 4)),
+    "KerasGRU": lambda c: (None, _gates(c, 3)),
 }
+# how a kernel layer is built from its kernel's input size, before its weights are loaded
+_BUILD_SHAPE = {"Dense": lambda n: (None, n), "KerasSimpleRNN": lambda n: (None, None, n),
+                "KerasLSTM": lambda n: (None, None, n), "KerasGRU": lambda n: (None, None, n)}
+
+
+def _gates(cfg: dict, gates: int):
+    units = cfg.get("units")
+    return units * gates if isinstance(units, int) and units > 0 else -1
 _SMALL = 4096  # bound on the integers of weightless layers (pool sizes, paddings, scales)
 
 
 def _check_weights(i: int, key: str, name: str, cfg: dict, shapes: dict, built: bool):
     """Refuse a layer whose config would allocate weights other than those in the file, before
-    it allocates them; returns the input size to build a Dense with (else None)."""
+    it allocates them; returns the input shape to build a kernel layer with (else None)."""
     torch_shapes = _torch_shapes(name, cfg)
     if torch_shapes:
         for pname, want in torch_shapes.items():
@@ -217,11 +247,16 @@ def _check_weights(i: int, key: str, name: str, cfg: dict, shapes: dict, built: 
             if not isinstance(dm, int) or dm <= 0 or k[-1] % dm:
                 raise ValueError(f"layer {i} (DepthwiseConv2D): depth_multiplier={dm!r} does "
                                  f"not fit the kernel of shape {k} in the file")
-        if name == "Dense":
+        if name in _BUILD_SHAPE:
             if declared is not None and declared[-1] != k[0]:
-                raise ValueError(f"layer {i} (Dense): input_shape {declared} does not match "
+                raise ValueError(f"layer {i} ({name}): input_shape {declared} does not match "
                                  f"the kernel of shape {k} in the file")
-            return k[0]
+            if name != "Dense":  # a recurrent layer: its recurrent kernel is (units, gates)
+                rk, units = shapes.get(f"{key}.recurrent_kernel"), cfg.get("units")
+                if rk != (units, k[1]):
+                    raise ValueError(f"layer {i} ({name}): config asks for a recurrent kernel "
+                                     f"of shape {(units, k[1])}, the file holds {rk}")
+            return _BUILD_SHAPE[name](k[0])
         return None
     if name != "Reshape" and any(v > _SMALL for v in _ints(list(cfg.values()))):
         raise ValueError(f"layer {i} ({name}): a size in its config exceeds {_SMALL}")
@@ -256,6 +291,38 @@ def _check_compile(comp) -> None:
                          f"{list(_OPTIMIZERS)}")
 
 
+_WRAPPERS = {"TimeDistributed": "layer", "Bidirectional": "forward_layer"}
+
+
+def _wrapped_layer(i: int, key: str, wrapper: str, lc, weight_shapes, built: bool):
+    """The layer inside a TimeDistributed or Bidirectional, rebuilt from the registry and
+    checked against the file's weights like a top-level one (wrappers do not nest)."""
+    if not isinstance(lc, dict) or not isinstance(lc.get("config", {}), dict):
+        raise ValueError(f"layer {i} ({wrapper}): the wrapped layer is malformed")
+    name, cfg = lc.get("class_name"), lc.get("config", {})
+    cls = REGISTRY.get(name) if isinstance(name, str) and name not in _WRAPPERS else None
+    if cls is None:
+        raise ValueError(f"layer {i} ({wrapper}): unknown wrapped class {name!r}; only "
+                         f"shendu's own layers can be loaded: {sorted(REGISTRY)}")
+    declared = cfg.get("input_shape")
+    if "input_dim" in cfg and name != "KerasEmbedding" or "batch_input_shape" in cfg or (
+            declared is not None and not _is_shape(declared)):
+        raise ValueError(f"layer {i} ({wrapper} of {name}): invalid input shape")
+    build_shape = None
+    if weight_shapes is not None:
+        build_shape = _check_weights(i, f"{key}.{_WRAPPERS[wrapper]}", name, cfg,
+                                     weight_shapes, built)
+    try:
+        layer = cls(**cfg)
+        if build_shape is not None and not layer.built:
+            layer.build(build_shape)
+            if not layer.trainable:
+                layer.requires_grad_(False)
+    except (TypeError, ValueError) as e:
+        raise ValueError(f"layer {i} ({wrapper} of {name}): bad config: {e}") from None
+    return layer
+
+
 def model_from_config(config: dict, compile: bool = True, weight_shapes=None) -> Sequential:
     """Rebuild a Sequential from ``model_config``'s dict; layer classes come only from
     ``REGISTRY``. With ``weight_shapes`` (name -> shape of the arrays to load), layers are
@@ -280,18 +347,24 @@ def model_from_config(config: dict, compile: bool = True, weight_shapes=None) ->
         key = lc.get("key", str(i))
         if not isinstance(key, str) or not key or "." in key or key in layers:
             raise ValueError(f"layer {i}: invalid or repeated name {key!r}")
-        if "input_dim" in cfg or "batch_input_shape" in cfg:  # get_config writes input_shape
+        if "input_dim" in cfg and cls_name != "KerasEmbedding" or "batch_input_shape" in cfg:
+            # get_config writes input_shape (an Embedding's input_dim is its vocabulary size)
             raise ValueError(f"layer {i} ({cls_name}): unexpected input_dim/batch_input_shape")
         declared = cfg.get("input_shape")
         if declared is not None and not _is_shape(declared):
             raise ValueError(f"layer {i} ({cls_name}): invalid input_shape {declared!r}")
-        n_in = None
+        build_shape = None
         if weight_shapes is not None:
-            n_in = _check_weights(i, key, cls_name, cfg, weight_shapes, shape is not None)
+            build_shape = _check_weights(i, key, cls_name, cfg, weight_shapes,
+                                         shape is not None)
+        if cls_name in _WRAPPERS:
+            cfg = {**cfg, "layer": _wrapped_layer(i, key, cls_name, cfg.get("layer"),
+                                                  weight_shapes,
+                                                  shape is not None or declared is not None)}
         try:
             layer = cls(**cfg)
-            if n_in is not None and not layer.built:
-                layer.build((None, n_in))
+            if build_shape is not None and not layer.built:
+                layer.build(build_shape)
                 if not layer.trainable:
                     layer.requires_grad_(False)
         except (TypeError, ValueError) as e:
@@ -303,7 +376,7 @@ def model_from_config(config: dict, compile: bool = True, weight_shapes=None) ->
         _check_activation_sizes(layers, walk_from)
     model = Sequential(layers, name=name)
     if shape is not None:  # build deferred layers so the weights have somewhere to go
-        model._build_if_possible(np.zeros((1,) + tuple(shape), dtype=np.float32))
+        model._build_if_possible()
     comp = config.get("compile")
     if compile and comp:
         _check_compile(comp)

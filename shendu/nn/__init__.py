@@ -22,9 +22,11 @@ from .losses import (
 )
 from .module import Module
 from .parameter import Parameter
+from .tree import Tree, TreeBatch, TreeLevel, batch_trees
 
 __all__ = [
     "Module", "Parameter", "Sequential", "ModuleList", "ModuleDict", "functional", "init", "utils",
+    "Tree", "TreeBatch", "TreeLevel", "batch_trees",
     "activations", "MSELoss", "L1Loss", "HuberLoss", "SmoothL1Loss", "BCELoss",
     "BCEWithLogitsLoss", "CrossEntropyLoss", "NLLLoss", "KLDivLoss", *_layers_all,
 ]
