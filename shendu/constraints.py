@@ -17,6 +17,7 @@ Example:
 from __future__ import annotations
 
 from . import functional as _f
+from ._named import NamedClasses
 from .autograd import no_grad
 from .tensor import Tensor
 
@@ -163,59 +164,17 @@ _ALIASES = {"max_norm": MaxNorm, "maxnorm": MaxNorm, "non_neg": NonNeg, "nonneg"
             "minmaxnorm": MinMaxNorm}
 
 
-def serialize(constraint) -> dict | None:
-    """``{"class_name": ..., "config": {...}}`` for a built-in constraint (None for None).
-
-    Raises:
-        TypeError: for a custom function or class, which a model file cannot name.
-    """
-    if constraint is None:
-        return None
-    cls = type(constraint)
-    if _CLASSES.get(cls.__name__) is not cls:
-        raise TypeError(f"constraint {constraint!r} is not one of shendu's built-in constraints "
-                        f"({sorted(_CLASSES)}), so it cannot be saved in a model file; save the "
-                        "weights (model.state_dict()) and rebuild the model in code")
-    return {"class_name": cls.__name__, "config": constraint.get_config()}
-
-
-def deserialize(config: dict) -> Constraint:
-    """Rebuild a constraint from ``serialize``'s dict; only built-in classes are looked up."""
-    if not isinstance(config, dict) or not isinstance(config.get("class_name"), str):
-        raise ValueError(f"a constraint config must be a dict with 'class_name' and 'config', "
-                         f"got {config!r}")
-    name = config["class_name"]
-    cls = _CLASSES.get(name) or _ALIASES.get(name)
-    if cls is None:
-        raise ValueError(f"unknown constraint {name!r}; expected one of {sorted(_CLASSES)}")
-    cfg = config.get("config") or {}
-    if not isinstance(cfg, dict):
-        raise ValueError(f"constraint {name!r}: 'config' must be a dict, got {cfg!r}")
-    try:
-        return cls.from_config(cfg)
-    except TypeError as e:
-        raise ValueError(f"constraint {name!r}: bad config {cfg!r}: {e}") from None
+_NAMED = NamedClasses("constraint", Constraint, _CLASSES, _ALIASES,
+                      "'max_norm', a Constraint (e.g. MaxNorm(3))")
+serialize = _NAMED.serialize
+deserialize = _NAMED.deserialize
 
 
 def get(identifier):
     """Resolve a constraint: None, a name ("max_norm", "non_neg", "unit_norm",
     "min_max_norm" or the class names; default arguments), a config dict, a ``Constraint``
     or any callable ``f(w) -> w'``."""
-    if identifier is None or isinstance(identifier, Constraint):
-        return identifier
-    if isinstance(identifier, str):
-        cls = _ALIASES.get(identifier) or _CLASSES.get(identifier) or \
-            _ALIASES.get(identifier.lower())
-        if cls is None:
-            raise ValueError(f"unknown constraint {identifier!r}; expected one of "
-                             f"{sorted(_ALIASES)} or {sorted(_CLASSES)}")
-        return cls()
-    if isinstance(identifier, dict):
-        return deserialize(identifier)
-    if callable(identifier):
-        return identifier
-    raise TypeError(f"could not interpret {identifier!r} as a constraint; give a name such as "
-                    "'max_norm', a Constraint (e.g. MaxNorm(3)), a config dict or a callable")
+    return _NAMED.get(identifier)
 
 
 _SLOTS = (("kernel", "kernel_constraint"), ("bias", "bias_constraint"))

@@ -25,6 +25,7 @@ from __future__ import annotations
 import math
 
 from . import functional as _f
+from ._named import NamedClasses
 from .backend import array_module
 from .tensor import Tensor
 
@@ -172,40 +173,10 @@ _ALIASES = {"l1": L1, "l2": L2, "l1_l2": L1L2, "l1l2": L1L2,
             "orthogonal_regularizer": OrthogonalRegularizer, "orthogonal": OrthogonalRegularizer}
 
 
-def serialize(regularizer) -> dict | None:
-    """``{"class_name": ..., "config": {...}}`` for a built-in regularizer (None for None).
-
-    Raises:
-        TypeError: for a custom function or class, which a model file cannot name.
-    """
-    if regularizer is None:
-        return None
-    cls = type(regularizer)
-    if _CLASSES.get(cls.__name__) is not cls:
-        raise TypeError(f"regularizer {regularizer!r} is not one of shendu's built-in "
-                        f"regularizers ({sorted(_CLASSES)}), so it cannot be saved in a model "
-                        "file; save the weights (model.state_dict()) and rebuild the model in "
-                        "code")
-    return {"class_name": cls.__name__, "config": regularizer.get_config()}
-
-
-def deserialize(config: dict) -> Regularizer:
-    """Rebuild a regularizer from ``serialize``'s dict (Keras's dicts with "module" and
-    "registered_name" keys are accepted); only built-in classes are looked up."""
-    if not isinstance(config, dict) or not isinstance(config.get("class_name"), str):
-        raise ValueError(f"a regularizer config must be a dict with 'class_name' and 'config', "
-                         f"got {config!r}")
-    name = config["class_name"]
-    cls = _CLASSES.get(name) or _ALIASES.get(name)
-    if cls is None:
-        raise ValueError(f"unknown regularizer {name!r}; expected one of {sorted(_CLASSES)}")
-    cfg = config.get("config") or {}
-    if not isinstance(cfg, dict):
-        raise ValueError(f"regularizer {name!r}: 'config' must be a dict, got {cfg!r}")
-    try:
-        return cls.from_config(cfg)
-    except TypeError as e:
-        raise ValueError(f"regularizer {name!r}: bad config {cfg!r}: {e}") from None
+_NAMED = NamedClasses("regularizer", Regularizer, _CLASSES, _ALIASES,
+                      "'l2', a Regularizer (e.g. L2(1e-4))")
+serialize = _NAMED.serialize
+deserialize = _NAMED.deserialize
 
 
 def get(identifier):
@@ -218,21 +189,7 @@ def get(identifier):
         >>> get({"class_name": "L1L2", "config": {"l1": 1e-5, "l2": 1e-4}})
         L1L2(l1=1e-05, l2=0.0001)
     """
-    if identifier is None or isinstance(identifier, Regularizer):
-        return identifier
-    if isinstance(identifier, str):
-        cls = _ALIASES.get(identifier) or _CLASSES.get(identifier) or \
-            _ALIASES.get(identifier.lower())
-        if cls is None:
-            raise ValueError(f"unknown regularizer {identifier!r}; expected one of "
-                             f"{sorted(_ALIASES)} or {sorted(_CLASSES)}")
-        return cls()
-    if isinstance(identifier, dict):
-        return deserialize(identifier)
-    if callable(identifier):
-        return identifier
-    raise TypeError(f"could not interpret {identifier!r} as a regularizer; give a name such as "
-                    "'l2', a Regularizer (e.g. L2(1e-4)), a config dict or a callable")
+    return _NAMED.get(identifier)
 
 
 def regularization_loss(module):

@@ -312,6 +312,11 @@ def _wrapped_layer(i: int, key: str, wrapper: str, lc, weight_shapes, built: boo
     if weight_shapes is not None:
         build_shape = _check_weights(i, f"{key}.{_WRAPPERS[wrapper]}", name, cfg,
                                      weight_shapes, built)
+    return _construct(cls, cfg, build_shape, f"layer {i} ({wrapper} of {name})")
+
+
+def _construct(cls, cfg: dict, build_shape, label: str):
+    """The layer from its checked config, built for the file's weights when that is known."""
     try:
         layer = cls(**cfg)
         if build_shape is not None and not layer.built:
@@ -319,7 +324,7 @@ def _wrapped_layer(i: int, key: str, wrapper: str, lc, weight_shapes, built: boo
             if not layer.trainable:
                 layer.requires_grad_(False)
     except (TypeError, ValueError) as e:
-        raise ValueError(f"layer {i} ({wrapper} of {name}): bad config: {e}") from None
+        raise ValueError(f"{label}: bad config: {e}") from None
     return layer
 
 
@@ -361,15 +366,7 @@ def model_from_config(config: dict, compile: bool = True, weight_shapes=None) ->
             cfg = {**cfg, "layer": _wrapped_layer(i, key, cls_name, cfg.get("layer"),
                                                   weight_shapes,
                                                   shape is not None or declared is not None)}
-        try:
-            layer = cls(**cfg)
-            if build_shape is not None and not layer.built:
-                layer.build(build_shape)
-                if not layer.trainable:
-                    layer.requires_grad_(False)
-        except (TypeError, ValueError) as e:
-            raise ValueError(f"layer {i} ({cls_name}): bad config: {e}") from None
-        layers[key] = layer
+        layers[key] = _construct(cls, cfg, build_shape, f"layer {i} ({cls_name})")
     first = next(iter(layers.values()), None)
     walk_from = shape if shape is not None else getattr(first, "input_shape_declared", None)
     if walk_from is not None:  # Sequential builds itself when the input shape is known
