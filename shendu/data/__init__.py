@@ -33,6 +33,7 @@ from .datasets import (
 )
 from .download import ChecksumError, DownloadError, UnverifiedError, sha256_of
 from .idx import IDXError, read_idx, write_idx
+from .ucr import UCRFormatError, load_ucr
 from .image_folder import find_classes, load_image, load_image_folder, make_dataset
 from .sampler import (
     BatchSampler,
@@ -54,4 +55,5 @@ __all__ = [
     "CIFARError", "read_cifar_bin", "load_cifar10", "load_cifar100",
     "ChecksumError", "DownloadError", "UnverifiedError", "sha256_of",
     "find_classes", "make_dataset", "load_image", "load_image_folder",
+    "UCRFormatError", "load_ucr",
 ]
